@@ -23,6 +23,7 @@
 //! [`conformance`] kit against it with [`conformance_tests!`]. Nothing else is needed: the
 //! typed layer works on any backend that passes the kit.
 #![deny(unsafe_code)]
+// The one unsafe item: the `StableBytes` promise (a marker trait, no unsafe code runs here).
 
 mod error;
 
@@ -171,15 +172,20 @@ pub trait WriteTransaction {
 /// implementor promises that [`AsRef::as_ref`] returns the same byte content (same length,
 /// same bytes) on every call, for as long as the guard lives. The address may differ between
 /// calls (a guard holding small values inline may be moved).
+#[allow(unsafe_code)]
 pub unsafe trait StableBytes: AsRef<[u8]> {}
 
 // SAFETY: a shared slice is immutable for its lifetime.
+#[allow(unsafe_code)]
 unsafe impl StableBytes for &[u8] {}
 // SAFETY: a Vec behind a guard is never mutated through `AsRef`; its content is fixed.
+#[allow(unsafe_code)]
 unsafe impl StableBytes for Vec<u8> {}
 // SAFETY: a boxed slice has no interior mutability; its content is fixed.
+#[allow(unsafe_code)]
 unsafe impl StableBytes for Box<[u8]> {}
 // SAFETY: an `Arc<[u8]>` has no interior mutability; its content is fixed.
+#[allow(unsafe_code)]
 unsafe impl StableBytes for Arc<[u8]> {}
 
 /// Read access to one table.
