@@ -1,1 +1,155 @@
-//! wip
+//! # netabase_store
+//!
+//! A type-safe, zero-copy, multi-backend embedded store. Declare models once with derive
+//! macros, open a store on a backend, and read records in place: a read hands back a
+//! [`Ref`] that derefs to the model's rkyv archive straight out of the backend's page,
+//! validated once and never copied.
+//!
+//! ```
+//! use netabase_store::prelude::*;
+//!
+//! #[netabase_definition_module(BlogDefinition, BlogKeys)]
+//! pub mod blog {
+//!     use netabase_store::{NetabaseModel, netabase};
+//!
+//!     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
+//!     #[netabase(BlogDefinition)]
+//!     pub struct User {
+//!         #[primary_key]
+//!         pub id: u64,
+//!         pub username: String,
+//!         #[secondary_key]
+//!         pub email: String,
+//!     }
+//! }
+//! use blog::*;
+//!
+//! # fn main() -> Result<(), netabase_store::NetabaseError> {
+//! let store = Store::<BlogDefinition, _>::temp()?;
+//!
+//! // Write in a transaction: indexes are maintained atomically with the record.
+//! let txn = store.write()?;
+//! {
+//!     let mut users = txn.open_tree::<User>()?;
+//!     users.put(User { id: 1, username: "alice".into(), email: "alice@example.com".into() })?;
+//! }
+//! txn.commit()?;
+//!
+//! // Read in place: `alice` derefs to `ArchivedUser`, borrowed from the backend's page.
+//! let txn = store.read()?;
+//! let users = txn.open_tree::<User>()?;
+//! let alice = users.get(UserPrimaryKey(1))?.expect("stored above");
+//! assert_eq!(alice.username, "alice");
+//!
+//! let by_email = UserSecondaryKeys::Email(UserEmailSecondaryKey("alice@example.com".into()));
+//! assert_eq!(users.get_by_secondary_key(by_email)?.count(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Layers
+//!
+//! * [`netabase_backend_api`] (re-exported as [`backend`]): the byte-level contract every
+//!   backend implements, and its conformance kit.
+//! * [`key`]: the order-preserving, self-delimiting key codec.
+//! * [`traits`]: the schema traits the macros implement.
+//! * [`index`]: secondary index planning, sans I/O.
+//! * [`ReadTxn`] / [`WriteTxn`] and [`Tree`]: type-state transactions; writes exist only on
+//!   a write transaction's trees.
+//! * [`Store`]: the facade, with an auto-commit [`StoreTree`].
+//!
+//! ## How models get their rkyv derives
+//!
+//! `#[netabase_definition_module]` adds `rkyv::Archive`, `rkyv::Serialize` and
+//! `rkyv::Deserialize` (through this crate's re-export, so you need no rkyv dependency) to
+//! every `#[derive(NetabaseModel)]` struct that does not derive `Archive` itself, and
+//! `#[rkyv(derive(Debug))]` so archived records print. A struct that derives rkyv itself
+//! must use `#[rkyv(crate = netabase_store::rkyv)]` or depend on the same rkyv.
+//!
+//! ## Archive format
+//!
+//! rkyv's format is global to a build; this crate pins it to little-endian, unaligned
+//! (alignment 1) and 32-bit relative pointers, so the same bytes read on every platform
+//! (native and wasm32) and at any offset inside a backend page. The store records the
+//! format and its schema on first open and refuses to open with another
+//! ([`NetabaseError::SchemaMismatch`]). See `docs/format.md`.
+//!
+//! ## Features
+//!
+//! * `redb` (default): the redb backend, [`Store::redb`], [`Store::open`], [`Store::temp`].
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod error;
+mod guard;
+pub mod index;
+pub mod key;
+mod meta;
+mod store;
+pub mod traits;
+mod tree;
+mod txn;
+
+pub use config::FileConfig;
+pub use error::{Error, NetabaseError, Result};
+pub use guard::Ref;
+pub use meta::{FORMAT, META_TABLE};
+pub use netabase_backend_api as backend;
+pub use netabase_store_derive::{NetabaseModel, netabase_definition_module};
+pub use store::{NetabaseStore, Store, StoreTree};
+pub use tree::{Iter, SecondaryIter, Tree};
+pub use txn::{ReadTree, ReadTxn, WriteTree, WriteTxn};
+
+/// The pinned rkyv, re-exported so generated code and users name one version.
+pub use rkyv;
+
+/// The redb backend (feature `redb`).
+#[cfg(feature = "redb")]
+pub use netabase_backend_redb as redb;
+
+#[cfg(feature = "redb")]
+pub use netabase_backend_redb::RedbBackend;
+
+/// The error module under the name the 0.0.x releases used.
+pub mod errors {
+    pub use crate::error::{Error, NetabaseError, Result};
+}
+
+/// Everything a typical user imports.
+pub mod prelude {
+    pub use crate::config::FileConfig;
+    pub use crate::error::NetabaseError;
+    pub use crate::key::Key;
+    pub use crate::traits::definition::NetabaseDefinitionTrait;
+    pub use crate::traits::model::{NetabaseModelTrait, SecondaryKeyEnum};
+    pub use crate::{NetabaseModel, NetabaseStore, Store, netabase_definition_module};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::index::IndexEntries;
+    pub use crate::key::Key;
+    pub use crate::traits::definition::NetabaseDefinitionTrait;
+    pub use crate::traits::model::{ModelInfo, NetabaseModelTrait, SecondaryKeyEnum, SecondaryKeyInfo};
+
+    /// FNV-1a over the layout texts: the definition fingerprint, computed at compile time.
+    pub const fn fingerprint(parts: &[&str]) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut i = 0;
+        while i < parts.len() {
+            let bytes = parts[i].as_bytes();
+            let mut j = 0;
+            while j < bytes.len() {
+                hash ^= bytes[j] as u64;
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+                j += 1;
+            }
+            // Separator, so ["ab", "c"] and ["a", "bc"] differ.
+            hash ^= 0xff;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            i += 1;
+        }
+        hash
+    }
+}

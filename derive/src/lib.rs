@@ -1,1 +1,554 @@
-//! wip
+//! Macros of `netabase_store`: `#[netabase_definition_module]` and
+//! `#[derive(NetabaseModel)]`. Use them through `netabase_store`'s re-exports; the generated
+//! code names only paths under `::netabase_store`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Data, DeriveInput, Fields, Ident, Item, ItemMod, ItemStruct, Meta, Path, Token, Type,
+    parse_macro_input, parse_quote,
+};
+
+/// Marker the module macro adds to every model it processed; the derive requires it.
+const IN_MODULE: &str = "__netabase_in_module";
+
+/// Declares a definition: the set of models stored together.
+///
+/// ```ignore
+/// #[netabase_definition_module(BlogDefinition, BlogKeys)]
+/// pub mod blog {
+///     use netabase_store::NetabaseModel;
+///
+///     #[derive(NetabaseModel, Clone, Debug)]
+///     #[netabase(BlogDefinition)]
+///     pub struct User {
+///         #[primary_key]
+///         pub id: u64,
+///         #[secondary_key]
+///         pub email: String,
+///     }
+/// }
+/// ```
+///
+/// Generates, inside the module: `enum BlogDefinition { User(User), .. }` implementing
+/// `NetabaseDefinitionTrait`, and `enum BlogKeys { User(UserKeys), .. }`. Adds the rkyv
+/// derives (through `netabase_store::rkyv`) to every model that does not derive `Archive`
+/// itself.
+#[proc_macro_attribute]
+pub fn netabase_definition_module(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(attr as ModuleArgs);
+    let module = parse_macro_input!(item as ItemMod);
+    match expand_module(args, module) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Derives `NetabaseModelTrait` and the key types of a model.
+///
+/// Field attributes: `#[primary_key]` (exactly one), `#[secondary_key]` and
+/// `#[secondary_key(unique)]` (any number). The struct must be declared inside a
+/// `#[netabase_definition_module]` module and name its definition with
+/// `#[netabase(Definition)]`.
+///
+/// For `struct User { #[primary_key] id: u64, #[secondary_key] email: String }` it generates
+/// `UserPrimaryKey(u64)`, `UserEmailSecondaryKey(String)`,
+/// `enum UserSecondaryKeys { Email(UserEmailSecondaryKey) }` and
+/// `enum UserKeys { Primary(UserPrimaryKey), Secondary(UserSecondaryKeys) }`.
+#[proc_macro_derive(NetabaseModel, attributes(netabase, primary_key, secondary_key, __netabase_in_module))]
+pub fn derive_netabase_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand_model(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+struct ModuleArgs {
+    definition: Ident,
+    keys: Ident,
+}
+
+impl Parse for ModuleArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let idents = Punctuated::<Ident, Token![,]>::parse_terminated(input)?;
+        let mut it = idents.into_iter();
+        match (it.next(), it.next(), it.next()) {
+            (Some(definition), Some(keys), None) => Ok(ModuleArgs { definition, keys }),
+            _ => Err(syn::Error::new(
+                Span::call_site(),
+                "expected `#[netabase_definition_module(DefinitionName, KeysName)]`",
+            )),
+        }
+    }
+}
+
+fn derives(attrs: &[Attribute]) -> Vec<Path> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .filter_map(|a| a.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated).ok())
+        .flatten()
+        .collect()
+}
+
+fn derives_named(paths: &[Path], name: &str) -> bool {
+    paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+}
+
+fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStream2> {
+    let ModuleArgs { definition, keys } = args;
+    let Some((_, items)) = module.content.as_mut() else {
+        return Err(syn::Error::new(
+            module.ident.span(),
+            "`#[netabase_definition_module]` needs an inline module (`mod name { .. }`)",
+        ));
+    };
+    let mut models: Vec<(Ident, Vec<Path>)> = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Struct(s) = item else { continue };
+        let paths = derives(&s.attrs);
+        if !derives_named(&paths, "NetabaseModel") {
+            continue;
+        }
+        check_definition_attr(s, &definition)?;
+        if !derives_named(&paths, "Archive") {
+            let debug = derives_named(&paths, "Debug");
+            s.attrs.push(parse_quote!(#[derive(
+                ::netabase_store::rkyv::Archive,
+                ::netabase_store::rkyv::Serialize,
+                ::netabase_store::rkyv::Deserialize
+            )]));
+            if debug {
+                s.attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
+            } else {
+                s.attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+            }
+        }
+        s.attrs.push(parse_quote!(#[__netabase_in_module]));
+        models.push((s.ident.clone(), paths));
+    }
+    if models.is_empty() {
+        return Err(syn::Error::new(
+            module.ident.span(),
+            "this definition module declares no `#[derive(NetabaseModel)]` struct",
+        ));
+    }
+
+    let vis = &module.vis;
+    let names: Vec<&Ident> = models.iter().map(|(n, _)| n).collect();
+    let name_strs: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let model_keys: Vec<Ident> = names.iter().map(|n| format_ident!("{}Keys", n)).collect();
+    let all = |d: &str| models.iter().all(|(_, p)| derives_named(p, d));
+    let mut def_derives = Vec::new();
+    for d in ["Debug", "Clone", "PartialEq"] {
+        if all(d) {
+            def_derives.push(Ident::new(d, Span::call_site()));
+        }
+    }
+    let def_name = definition.to_string();
+    let generated = quote! {
+        /// The models of this definition, one variant per model.
+        #[derive(#(#def_derives),*)]
+        #vis enum #definition {
+            #(
+                #[doc = concat!("A `", #name_strs, "` record.")]
+                #names(#names),
+            )*
+        }
+
+        /// The keys of every model of this definition.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #vis enum #keys {
+            #(
+                #[doc = concat!("A key of a `", #name_strs, "`.")]
+                #names(#model_keys),
+            )*
+        }
+
+        impl ::netabase_store::__private::NetabaseDefinitionTrait for #definition {
+            const NAME: &'static str = #def_name;
+            const MODELS: &'static [&'static ::netabase_store::__private::ModelInfo] = &[
+                #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO),*
+            ];
+            const FINGERPRINT: u64 = ::netabase_store::__private::fingerprint(&[
+                #def_name,
+                #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO.layout),*
+            ]);
+        }
+
+        #(
+            impl ::core::convert::From<#names> for #definition {
+                fn from(model: #names) -> Self {
+                    #definition::#names(model)
+                }
+            }
+
+            impl ::core::convert::TryFrom<#definition> for #names {
+                type Error = #definition;
+                #[allow(unreachable_patterns)]
+                fn try_from(value: #definition) -> ::core::result::Result<Self, #definition> {
+                    match value {
+                        #definition::#names(model) => ::core::result::Result::Ok(model),
+                        other => ::core::result::Result::Err(other),
+                    }
+                }
+            }
+
+            impl ::core::convert::From<#model_keys> for #keys {
+                fn from(key: #model_keys) -> Self {
+                    #keys::#names(key)
+                }
+            }
+        )*
+    };
+    items.push(Item::Verbatim(generated));
+    Ok(quote!(#module))
+}
+
+/// `#[netabase(X)]` must name the module's definition (it may be omitted).
+fn check_definition_attr(s: &ItemStruct, definition: &Ident) -> syn::Result<()> {
+    for attr in s.attrs.iter().filter(|a| a.path().is_ident("netabase")) {
+        let named: Path = attr.parse_args()?;
+        if !named.is_ident(definition) {
+            return Err(syn::Error::new(
+                named.span(),
+                format!(
+                    "`{}` is declared in the module of `{definition}`, so it belongs to \
+                     `{definition}`; write `#[netabase({definition})]` or move it into the \
+                     module of its definition",
+                    s.ident
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct KeyField {
+    ident: Ident,
+    ty: Type,
+    unique: bool,
+}
+
+fn has_attr<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a Attribute> {
+    attrs.iter().find(|a| a.path().is_ident(name))
+}
+
+fn to_pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn type_text(ty: &Type) -> String {
+    quote!(#ty).to_string().chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let name = &input.ident;
+    if has_attr(&input.attrs, IN_MODULE).is_none() {
+        return Err(syn::Error::new(
+            name.span(),
+            format!(
+                "`{name}` derives `NetabaseModel` outside a definition: declare it inside a \
+                 `#[netabase_definition_module(Definition, Keys)]` module"
+            ),
+        ));
+    }
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "`NetabaseModel` does not support generic models",
+        ));
+    }
+    let fields = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(f) => &f.named,
+            _ => {
+                return Err(syn::Error::new(
+                    name.span(),
+                    "`NetabaseModel` needs a struct with named fields",
+                ));
+            }
+        },
+        _ => {
+            return Err(syn::Error::new(
+                name.span(),
+                "`NetabaseModel` can only be derived for structs",
+            ));
+        }
+    };
+    let definition: Path = match has_attr(&input.attrs, "netabase") {
+        Some(attr) => attr.parse_args()?,
+        None => {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("`{name}` needs `#[netabase(Definition)]` naming its definition"),
+            ));
+        }
+    };
+
+    let mut primary: Option<KeyField> = None;
+    let mut secondary: Vec<KeyField> = Vec::new();
+    let mut layout = format!("{name}{{");
+    for field in fields {
+        let ident = field.ident.clone().ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
+        let mut roles = Vec::new();
+        if let Some(attr) = has_attr(&field.attrs, "primary_key") {
+            if !matches!(attr.meta, Meta::Path(_)) {
+                return Err(syn::Error::new(attr.span(), "`#[primary_key]` takes no arguments"));
+            }
+            if let Some(first) = &primary {
+                return Err(syn::Error::new(
+                    attr.span(),
+                    format!(
+                        "`{name}` has two primary keys: `{}` is already the primary key",
+                        first.ident
+                    ),
+                ));
+            }
+            if has_attr(&field.attrs, "secondary_key").is_some() {
+                return Err(syn::Error::new(
+                    attr.span(),
+                    "a field cannot be both the primary key and a secondary key",
+                ));
+            }
+            primary = Some(KeyField { ident: ident.clone(), ty: field.ty.clone(), unique: true });
+            roles.push("pk".to_string());
+        }
+        if let Some(attr) = has_attr(&field.attrs, "secondary_key") {
+            let unique = match &attr.meta {
+                Meta::Path(_) => false,
+                Meta::List(list) => {
+                    let opt: Ident = list.parse_args()?;
+                    if opt != "unique" {
+                        return Err(syn::Error::new(
+                            opt.span(),
+                            "unknown secondary key option; expected `#[secondary_key(unique)]`",
+                        ));
+                    }
+                    true
+                }
+                Meta::NameValue(nv) => {
+                    return Err(syn::Error::new(nv.span(), "expected `#[secondary_key]` or `#[secondary_key(unique)]`"));
+                }
+            };
+            if secondary.len() >= usize::from(u8::MAX) {
+                return Err(syn::Error::new(attr.span(), "a model can have at most 255 secondary keys"));
+            }
+            roles.push(format!("sk{}{}", secondary.len(), if unique { "u" } else { "" }));
+            secondary.push(KeyField { ident: ident.clone(), ty: field.ty.clone(), unique });
+        }
+        layout.push_str(&format!("{ident}:{}", type_text(&field.ty)));
+        for r in roles {
+            layout.push('@');
+            layout.push_str(&r);
+        }
+        layout.push(';');
+    }
+    layout.push('}');
+    let Some(primary) = primary else {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{name}` has no primary key: mark one field `#[primary_key]`"),
+        ));
+    };
+
+    let vis = &input.vis;
+    let name_str = name.to_string();
+    let index_table = format!("{name}.idx");
+    let pk_name = format_ident!("{}PrimaryKey", name);
+    let sk_enum = format_ident!("{}SecondaryKeys", name);
+    let keys_enum = format_ident!("{}Keys", name);
+    let pk_field = &primary.ident;
+    let pk_ty = &primary.ty;
+
+    // Every key field's type must implement `Key`; the error points at the field's type.
+    let key_asserts = std::iter::once(&primary).chain(&secondary).map(|k| {
+        let ty = &k.ty;
+        quote_spanned! {ty.span()=>
+            const _: fn() = {
+                fn assert_key<K: ::netabase_store::__private::Key>() {}
+                assert_key::<#ty>
+            };
+        }
+    });
+
+    let key_newtype = |newtype: &Ident, ty: &Type, doc: String| {
+        quote! {
+            #[doc = #doc]
+            #[derive(
+                Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash,
+                ::netabase_store::rkyv::Archive,
+                ::netabase_store::rkyv::Serialize,
+                ::netabase_store::rkyv::Deserialize
+            )]
+            #[rkyv(crate = ::netabase_store::rkyv)]
+            #vis struct #newtype(pub #ty);
+
+            impl ::netabase_store::__private::Key for #newtype {
+                #[inline]
+                fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
+                    <#ty as ::netabase_store::__private::Key>::encode_key(&self.0, out)
+                }
+                #[inline]
+                fn encode_archived_key(
+                    archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                    out: &mut ::std::vec::Vec<u8>,
+                ) {
+                    <#ty as ::netabase_store::__private::Key>::encode_archived_key(&archived.0, out)
+                }
+                #[inline]
+                fn decode_key(
+                    input: &mut &[u8],
+                ) -> ::core::result::Result<Self, ::netabase_store::key::KeyDecodeError> {
+                    <#ty as ::netabase_store::__private::Key>::decode_key(input).map(#newtype)
+                }
+            }
+
+            impl ::core::convert::From<#ty> for #newtype {
+                fn from(value: #ty) -> Self {
+                    #newtype(value)
+                }
+            }
+        }
+    };
+
+    let pk_newtype = key_newtype(&pk_name, pk_ty, format!("The primary key of a `{name}`."));
+    let sk_newtypes: Vec<Ident> = secondary
+        .iter()
+        .map(|k| format_ident!("{}{}SecondaryKey", name, to_pascal(&k.ident.to_string())))
+        .collect();
+    let sk_variants: Vec<Ident> = secondary
+        .iter()
+        .map(|k| format_ident!("{}", to_pascal(&k.ident.to_string())))
+        .collect();
+    let sk_defs = secondary.iter().zip(&sk_newtypes).map(|(k, n)| {
+        key_newtype(n, &k.ty, format!("The `{}` secondary key of a `{name}`.", k.ident))
+    });
+    let sk_fields: Vec<&Ident> = secondary.iter().map(|k| &k.ident).collect();
+    let sk_types: Vec<&Type> = secondary.iter().map(|k| &k.ty).collect();
+    let sk_tags: Vec<u8> = (0..secondary.len()).map(|i| i as u8).collect();
+    let sk_uniques: Vec<bool> = secondary.iter().map(|k| k.unique).collect();
+    let sk_names: Vec<String> = secondary.iter().map(|k| k.ident.to_string()).collect();
+
+    Ok(quote! {
+        #(#key_asserts)*
+
+        #pk_newtype
+        #(#sk_defs)*
+
+        #[doc = concat!("The secondary keys of a `", #name_str, "`, one variant per `#[secondary_key]` field.")]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #vis enum #sk_enum {
+            #(
+                #[doc = concat!("The `", #sk_names, "` key.")]
+                #sk_variants(#sk_newtypes),
+            )*
+        }
+
+        #(
+            impl ::core::convert::From<#sk_newtypes> for #sk_enum {
+                fn from(key: #sk_newtypes) -> Self {
+                    #sk_enum::#sk_variants(key)
+                }
+            }
+        )*
+
+        impl ::netabase_store::__private::SecondaryKeyEnum for #sk_enum {
+            #[inline]
+            fn tag(&self) -> u8 {
+                match *self {
+                    #(#sk_enum::#sk_variants(_) => #sk_tags,)*
+                }
+            }
+            #[inline]
+            fn encode_value(&self, out: &mut ::std::vec::Vec<u8>) {
+                match *self {
+                    #(#sk_enum::#sk_variants(ref key) => ::netabase_store::__private::Key::encode_key(key, out),)*
+                }
+            }
+        }
+
+        #[doc = concat!("A primary or secondary key of a `", #name_str, "`.")]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #vis enum #keys_enum {
+            /// The primary key.
+            Primary(#pk_name),
+            /// A secondary key.
+            Secondary(#sk_enum),
+        }
+
+        impl ::netabase_store::__private::NetabaseModelTrait for #name {
+            type Definition = #definition;
+            type PrimaryKey = #pk_name;
+            type SecondaryKeys = #sk_enum;
+            const INFO: &'static ::netabase_store::__private::ModelInfo = &::netabase_store::__private::ModelInfo {
+                name: #name_str,
+                table: #name_str,
+                index_table: #index_table,
+                layout: #layout,
+                secondary_keys: &[
+                    #(::netabase_store::__private::SecondaryKeyInfo {
+                        name: #sk_names,
+                        tag: #sk_tags,
+                        unique: #sk_uniques,
+                    }),*
+                ],
+            };
+
+            #[inline]
+            fn primary_key(&self) -> #pk_name {
+                #pk_name(::core::clone::Clone::clone(&self.#pk_field))
+            }
+
+            fn secondary_keys(&self) -> ::std::vec::Vec<#sk_enum> {
+                ::std::vec![
+                    #(#sk_enum::#sk_variants(#sk_newtypes(::core::clone::Clone::clone(&self.#sk_fields)))),*
+                ]
+            }
+
+            #[inline]
+            fn encode_primary_key(&self, out: &mut ::std::vec::Vec<u8>) {
+                <#pk_ty as ::netabase_store::__private::Key>::encode_key(&self.#pk_field, out)
+            }
+
+            #[inline]
+            fn encode_archived_primary_key(
+                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                out: &mut ::std::vec::Vec<u8>,
+            ) {
+                <#pk_ty as ::netabase_store::__private::Key>::encode_archived_key(&archived.#pk_field, out)
+            }
+
+            #[inline]
+            #[allow(unused_variables)]
+            fn index_entries(&self, entries: &mut ::netabase_store::__private::IndexEntries) {
+                #(entries.push::<#sk_types>(#sk_tags, #sk_uniques, &self.#sk_fields);)*
+            }
+
+            #[inline]
+            #[allow(unused_variables)]
+            fn archived_index_entries(
+                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                entries: &mut ::netabase_store::__private::IndexEntries,
+            ) {
+                #(entries.push_archived::<#sk_types>(#sk_tags, #sk_uniques, &archived.#sk_fields);)*
+            }
+        }
+    })
+}

@@ -1,0 +1,143 @@
+//! Unified configuration of the file-backed stores.
+
+use std::path::PathBuf;
+
+use crate::error::{NetabaseError, Result};
+
+/// How to open a file-backed store. The same value opens any file backend, so switching
+/// backends is one line.
+///
+/// ```
+/// use netabase_store::config::FileConfig;
+///
+/// let config = FileConfig::builder()
+///     .path("my_app.db".into())
+///     .cache_size_mb(512)
+///     .build();
+/// assert!(config.create_if_missing);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileConfig {
+    /// The database file (redb) or directory (sled).
+    pub path: PathBuf,
+    /// Page cache size in MiB (default 256).
+    pub cache_size_mb: usize,
+    /// Create the database when it does not exist (default `true`). When `false`, opening
+    /// a missing path is an error.
+    pub create_if_missing: bool,
+    /// Delete any existing data on open (default `false`).
+    pub truncate: bool,
+    /// Open read-only: every write transaction fails with a typed error (default `false`).
+    pub read_only: bool,
+    /// Make every commit durable before it returns (default `true`). When `false`, commits
+    /// may be lost on a crash until [`Store::flush`](crate::Store::flush) is called, but are
+    /// never torn: the database reopens at a consistent earlier commit.
+    pub use_fsync: bool,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            path: PathBuf::new(),
+            cache_size_mb: 256,
+            create_if_missing: true,
+            truncate: false,
+            read_only: false,
+            use_fsync: true,
+        }
+    }
+}
+
+impl FileConfig {
+    /// The default configuration for `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileConfig {
+            path: path.into(),
+            ..FileConfig::default()
+        }
+    }
+
+    /// A builder starting from the defaults.
+    pub fn builder() -> FileConfigBuilder {
+        FileConfigBuilder {
+            config: FileConfig::default(),
+        }
+    }
+
+    /// Checks the options against each other; every store constructor calls this first.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: &str| {
+            Err(NetabaseError::Config {
+                message: message.to_owned(),
+            })
+        };
+        if self.path.as_os_str().is_empty() {
+            return bad("no path given (FileConfig::path)");
+        }
+        if self.read_only && self.truncate {
+            return bad("`read_only` and `truncate` exclude each other");
+        }
+        if self.cache_size_mb == 0 {
+            return bad("`cache_size_mb` must be at least 1");
+        }
+        if self.cache_size_mb.checked_mul(1024 * 1024).is_none() {
+            return bad("`cache_size_mb` is too large for this platform");
+        }
+        Ok(())
+    }
+
+    /// The cache size in bytes.
+    pub fn cache_size_bytes(&self) -> usize {
+        self.cache_size_mb.saturating_mul(1024 * 1024)
+    }
+}
+
+/// Builds a [`FileConfig`]; see [`FileConfig::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct FileConfigBuilder {
+    config: FileConfig,
+}
+
+impl FileConfigBuilder {
+    /// The database file or directory.
+    pub fn path(mut self, path: PathBuf) -> Self {
+        self.config.path = path;
+        self
+    }
+
+    /// Page cache size in MiB.
+    pub fn cache_size_mb(mut self, mb: usize) -> Self {
+        self.config.cache_size_mb = mb;
+        self
+    }
+
+    /// Whether to create a missing database.
+    pub fn create_if_missing(mut self, yes: bool) -> Self {
+        self.config.create_if_missing = yes;
+        self
+    }
+
+    /// Whether to delete existing data on open.
+    pub fn truncate(mut self, yes: bool) -> Self {
+        self.config.truncate = yes;
+        self
+    }
+
+    /// Whether to open read-only.
+    pub fn read_only(mut self, yes: bool) -> Self {
+        self.config.read_only = yes;
+        self
+    }
+
+    /// Whether commits are durable before they return.
+    pub fn use_fsync(mut self, yes: bool) -> Self {
+        self.config.use_fsync = yes;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> FileConfig {
+        self.config
+    }
+}

@@ -1,0 +1,242 @@
+//! The store facade: [`Store`] and its auto-commit [`StoreTree`].
+
+use std::borrow::Borrow;
+use std::marker::PhantomData;
+
+use netabase_backend_api::Backend;
+
+use crate::error::Result;
+use crate::meta::check_schema;
+use crate::traits::definition::NetabaseDefinitionTrait;
+use crate::traits::model::NetabaseModelTrait;
+use crate::txn::{ReadTxn, WriteTxn};
+
+/// A typed store of definition `D` on backend `B`.
+///
+/// Open one with [`Store::redb`], [`Store::temp`], [`Store::open`] (a
+/// [`FileConfig`](crate::config::FileConfig)), or [`Store::from_backend`] for any backend.
+/// Then either use transactions ([`read`](Store::read), [`write`](Store::write)) for
+/// zero-copy reads and batched writes, or the auto-commit [`open_tree`](Store::open_tree)
+/// for one-call-one-transaction convenience with owned values.
+pub struct Store<D, B> {
+    backend: B,
+    _definition: PhantomData<fn() -> D>,
+}
+
+/// The name the 0.0.x releases used for [`Store`].
+pub type NetabaseStore<D, B> = Store<D, B>;
+
+impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
+    /// Wraps an open backend. Checks the schema recorded in the store against `D` (and
+    /// records it when the store is new): a store written with another schema is a
+    /// [`SchemaMismatch`](crate::NetabaseError::SchemaMismatch) error.
+    pub fn from_backend(backend: B) -> Result<Self> {
+        check_schema::<D, B>(&backend)?;
+        Ok(Store {
+            backend,
+            _definition: PhantomData,
+        })
+    }
+
+    /// Begins a read transaction.
+    pub fn read(&self) -> Result<ReadTxn<'_, D, B>> {
+        Ok(ReadTxn::new(self.backend.begin_read()?))
+    }
+
+    /// Begins a write transaction (one at a time; a second writer waits).
+    pub fn write(&self) -> Result<WriteTxn<'_, D, B>> {
+        Ok(WriteTxn::new(self.backend.begin_write()?))
+    }
+
+    /// An auto-commit handle on model `M`: each call runs in its own transaction and
+    /// returns owned values.
+    pub fn open_tree<M>(&self) -> StoreTree<'_, D, B, M>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        StoreTree {
+            store: self,
+            _model: PhantomData,
+        }
+    }
+
+    /// Makes every committed transaction durable (see
+    /// [`FileConfig::use_fsync`](crate::config::FileConfig::use_fsync)).
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.backend.flush()?)
+    }
+
+    /// The backend, for backend-specific features.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
+    /// Unwraps the backend.
+    pub fn into_backend(self) -> B {
+        self.backend
+    }
+}
+
+#[cfg(feature = "redb")]
+mod redb_constructors {
+    use std::path::Path;
+
+    use netabase_backend_redb::{RedbBackend, RedbDurability, RedbOptions};
+
+    use super::Store;
+    use crate::config::FileConfig;
+    use crate::error::Result;
+    use crate::traits::definition::NetabaseDefinitionTrait;
+
+    impl<D: NetabaseDefinitionTrait> Store<D, RedbBackend> {
+        /// Opens (creating if needed) a redb store in the file at `path`.
+        pub fn redb(path: impl AsRef<Path>) -> Result<Self> {
+            Self::open(FileConfig::new(path.as_ref()))
+        }
+
+        /// Opens a redb store as `config` says.
+        pub fn open(config: FileConfig) -> Result<Self> {
+            config.validate()?;
+            let options = RedbOptions {
+                cache_size_bytes: Some(config.cache_size_bytes()),
+                create_if_missing: config.create_if_missing,
+                truncate: config.truncate,
+                read_only: config.read_only,
+                durability: if config.use_fsync {
+                    RedbDurability::Immediate
+                } else {
+                    RedbDurability::None
+                },
+            };
+            Self::from_backend(RedbBackend::open(&config.path, &options)?)
+        }
+
+        /// A store that lives in memory and is gone when dropped: for tests.
+        pub fn temp() -> Result<Self> {
+            Self::from_backend(RedbBackend::in_memory()?)
+        }
+    }
+}
+
+/// An auto-commit handle on one model, from [`Store::open_tree`].
+///
+/// Every call opens its own transaction (a write transaction for writes, committed before
+/// the call returns) and hands back owned values. That is the simplest API and the slowest
+/// for many operations: each write is one commit. Use
+/// [`Store::write`] / [`Store::read`] to batch work and to read in place without copies.
+pub struct StoreTree<'s, D, B, M> {
+    store: &'s Store<D, B>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<D, B, M> StoreTree<'_, D, B, M>
+where
+    D: NetabaseDefinitionTrait,
+    B: Backend,
+    M: NetabaseModelTrait<Definition = D>,
+{
+    fn with_write<R>(&self, f: impl FnOnce(&mut crate::txn::WriteTree<'_, '_, M, B>) -> Result<R>) -> Result<R> {
+        let txn = self.store.write()?;
+        let result = {
+            let mut tree = txn.open_tree::<M>()?;
+            f(&mut tree)?
+        };
+        txn.commit()?;
+        Ok(result)
+    }
+
+    fn with_read<R>(&self, f: impl FnOnce(&crate::txn::ReadTree<'_, '_, M, B>) -> Result<R>) -> Result<R> {
+        let txn = self.store.read()?;
+        let tree = txn.open_tree::<M>()?;
+        f(&tree)
+    }
+
+    /// Inserts or replaces `model` (indexes maintained), in its own transaction.
+    pub fn put(&self, model: impl Borrow<M>) -> Result<()> {
+        self.with_write(|t| t.put(model))
+    }
+
+    /// Puts every model in one transaction: all or nothing.
+    pub fn put_many<I>(&self, models: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M>,
+    {
+        self.with_write(|t| t.put_many(models))
+    }
+
+    /// The record stored under `key`, deserialized.
+    pub fn get(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<M>> {
+        self.with_read(|t| t.get(key)?.map(|r| r.deserialize()).transpose())
+    }
+
+    /// The records stored under `keys`, in order, in one read transaction.
+    pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<M>>>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::PrimaryKey>,
+    {
+        self.with_read(|t| {
+            keys.into_iter()
+                .map(|k| t.get(k)?.map(|r| r.deserialize()).transpose())
+                .collect()
+        })
+    }
+
+    /// Every record holding the secondary key value `key`, deserialized.
+    pub fn get_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<Vec<M>> {
+        self.with_read(|t| t.get_by_secondary_key(key)?.map(|r| r?.deserialize()).collect())
+    }
+
+    /// One result list per secondary key value, in order, in one read transaction.
+    pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<M>>>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::SecondaryKeys>,
+    {
+        self.with_read(|t| {
+            keys.into_iter()
+                .map(|k| t.get_by_secondary_key(k)?.map(|r| r?.deserialize()).collect())
+                .collect()
+        })
+    }
+
+    /// Removes the record stored under `key`; returns it.
+    pub fn remove(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<M>> {
+        self.with_write(|t| t.remove(key))
+    }
+
+    /// Every record with its primary key, in primary-key order, read in one transaction.
+    ///
+    /// The records are collected before iteration starts (an auto-commit handle holds no
+    /// transaction open); iterate a [`ReadTxn`] tree to stream in place instead.
+    pub fn iter(&self) -> std::vec::IntoIter<Result<(M::PrimaryKey, M)>> {
+        let all = self.with_read(|t| {
+            Ok(t.iter()?
+                .map(|r| {
+                    let m = r?.deserialize()?;
+                    Ok((m.primary_key(), m))
+                })
+                .collect::<Vec<_>>())
+        });
+        match all {
+            Ok(items) => items.into_iter(),
+            Err(e) => vec![Err(e)].into_iter(),
+        }
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> Result<u64> {
+        self.with_read(|t| t.len())
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.with_read(|t| t.is_empty())
+    }
+
+    /// Removes every record of this model.
+    pub fn clear(&self) -> Result<()> {
+        self.with_write(|t| t.clear())
+    }
+}

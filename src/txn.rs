@@ -1,0 +1,106 @@
+//! Type-state transactions: [`ReadTxn`] and [`WriteTxn`].
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use netabase_backend_api::{Backend, ReadTransaction, WriteTransaction};
+
+use crate::error::{NetabaseError, Result};
+use crate::traits::definition::NetabaseDefinitionTrait;
+use crate::traits::model::NetabaseModelTrait;
+use crate::tree::Tree;
+
+/// The tree type of a read transaction over backend `B`.
+pub type ReadTree<'t, 'db, M, B> =
+    Tree<'t, M, <<B as Backend>::ReadTxn<'db> as ReadTransaction>::Table<'t>>;
+
+/// The tree type of a write transaction over backend `B`.
+pub type WriteTree<'t, 'db, M, B> =
+    Tree<'t, M, <<B as Backend>::WriteTxn<'db> as WriteTransaction>::Table<'t>>;
+
+/// A read transaction: a consistent view of the store (on backends with snapshot reads;
+/// see [`Capabilities`](netabase_backend_api::Capabilities)).
+///
+/// Trees opened from it have only read methods.
+pub struct ReadTxn<'db, D, B: Backend> {
+    txn: B::ReadTxn<'db>,
+    _definition: PhantomData<fn() -> D>,
+}
+
+impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
+    pub(crate) fn new(txn: B::ReadTxn<'db>) -> Self {
+        ReadTxn {
+            txn,
+            _definition: PhantomData,
+        }
+    }
+
+    /// Opens the tree of model `M` for reading.
+    pub fn open_tree<M>(&self) -> Result<ReadTree<'_, 'db, M, B>>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        let primary = self.txn.open_table(M::INFO.table)?;
+        let index = if M::INFO.secondary_keys.is_empty() {
+            None
+        } else {
+            Some(self.txn.open_table(M::INFO.index_table)?)
+        };
+        Ok(Tree::new(primary, index, None))
+    }
+}
+
+/// A write transaction. Its writes become visible atomically at
+/// [`commit`](WriteTxn::commit); dropping it without committing rolls every write back.
+///
+/// Trees opened from it have read and write methods. A tree borrows the transaction, so
+/// every tree must be dropped before `commit` (the borrow checker enforces it).
+pub struct WriteTxn<'db, D, B: Backend> {
+    txn: B::WriteTxn<'db>,
+    poisoned: Cell<bool>,
+    _definition: PhantomData<fn() -> D>,
+}
+
+impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
+    pub(crate) fn new(txn: B::WriteTxn<'db>) -> Self {
+        WriteTxn {
+            txn,
+            poisoned: Cell::new(false),
+            _definition: PhantomData,
+        }
+    }
+
+    /// Opens the tree of model `M` for reading and writing.
+    pub fn open_tree<M>(&self) -> Result<WriteTree<'_, 'db, M, B>>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        let primary = self.txn.open_table(M::INFO.table)?;
+        let index = if M::INFO.secondary_keys.is_empty() {
+            None
+        } else {
+            Some(self.txn.open_table(M::INFO.index_table)?)
+        };
+        Ok(Tree::new(primary, index, Some(&self.poisoned)))
+    }
+
+    /// Atomically publishes every write of this transaction.
+    ///
+    /// Fails with [`NetabaseError::TransactionPoisoned`] (and rolls back) if a write inside
+    /// it failed half-way, so a half-applied put can never be committed.
+    pub fn commit(self) -> Result<()> {
+        if self.poisoned.get() {
+            self.txn.abort()?;
+            return Err(NetabaseError::TransactionPoisoned);
+        }
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    /// Rolls every write of this transaction back (the same as dropping it, but reports
+    /// errors).
+    pub fn abort(self) -> Result<()> {
+        self.txn.abort()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! The schema the integration tests share.
+#![allow(dead_code)]
+
+use netabase_store::netabase_definition_module;
+
+#[netabase_definition_module(BlogDefinition, BlogKeys)]
+pub mod blog {
+    use netabase_store::NetabaseModel;
+
+    #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
+    #[netabase(BlogDefinition)]
+    pub struct User {
+        #[primary_key]
+        pub id: u64,
+        pub username: String,
+        #[secondary_key]
+        pub email: String,
+        #[secondary_key]
+        pub age: u8,
+    }
+
+    #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
+    #[netabase(BlogDefinition)]
+    pub struct Post {
+        #[primary_key]
+        pub id: u64,
+        pub title: String,
+        pub body: String,
+        #[secondary_key]
+        pub author_id: u64,
+    }
+
+    /// A model with a unique secondary key.
+    #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
+    #[netabase(BlogDefinition)]
+    pub struct Account {
+        #[primary_key]
+        pub handle: String,
+        #[secondary_key(unique)]
+        pub email: String,
+        #[secondary_key]
+        pub plan: Option<String>,
+    }
+
+    /// A model without secondary keys.
+    #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
+    #[netabase(BlogDefinition)]
+    pub struct Setting {
+        #[primary_key]
+        pub name: String,
+        pub value: Vec<u8>,
+    }
+}
+
+pub use blog::*;
+
+pub fn user(id: u64, email: &str, age: u8) -> User {
+    User {
+        id,
+        username: format!("user{id}"),
+        email: email.to_string(),
+        age,
+    }
+}
+
+pub fn email_key(email: &str) -> UserSecondaryKeys {
+    UserSecondaryKeys::Email(UserEmailSecondaryKey(email.to_string()))
+}
+
+pub fn age_key(age: u8) -> UserSecondaryKeys {
+    UserSecondaryKeys::Age(UserAgeSecondaryKey(age))
+}
