@@ -97,17 +97,16 @@ mod redb_constructors {
         /// Opens a redb store as `config` says.
         pub fn open(config: FileConfig) -> Result<Self> {
             config.validate()?;
-            let options = RedbOptions {
-                cache_size_bytes: Some(config.cache_size_bytes()),
-                create_if_missing: config.create_if_missing,
-                truncate: config.truncate,
-                read_only: config.read_only,
-                durability: if config.use_fsync {
+            let options = RedbOptions::new()
+                .cache_size_bytes(config.cache_size_bytes())
+                .create_if_missing(config.create_if_missing)
+                .truncate(config.truncate)
+                .read_only(config.read_only)
+                .durability(if config.use_fsync {
                     RedbDurability::Immediate
                 } else {
                     RedbDurability::None
-                },
-            };
+                });
             Self::from_backend(RedbBackend::open(&config.path, &options)?)
         }
 
