@@ -48,6 +48,11 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
         };
         Ok(Tree::new(primary, index, None))
     }
+
+    /// The backend's own transaction, for backend-specific reads next to typed ones.
+    pub fn backend_txn(&self) -> &B::ReadTxn<'db> {
+        &self.txn
+    }
 }
 
 /// A write transaction. Its writes become visible atomically at
@@ -82,6 +87,12 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
         Ok(Tree::new(primary, index, Some(&self.poisoned)))
+    }
+
+    /// The backend's own transaction, for backend-specific work next to typed writes.
+    /// Writing model or index tables through it bypasses index maintenance.
+    pub fn backend_txn(&self) -> &B::WriteTxn<'db> {
+        &self.txn
     }
 
     /// Atomically publishes every write of this transaction.
