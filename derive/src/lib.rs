@@ -111,6 +111,7 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
         ));
     };
     let mut models: Vec<(Ident, Vec<Path>)> = Vec::new();
+    let mut invalid = false;
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
         let paths = derives(&s.attrs);
@@ -132,7 +133,15 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
             }
         }
         s.attrs.push(parse_quote!(#[__netabase_in_module]));
+        if analyze_fields(&s.ident, &s.fields).is_err() {
+            // The derive reports the error on the model itself; generating the definition
+            // on top of a model with no implementation would only add noise.
+            invalid = true;
+        }
         models.push((s.ident.clone(), paths));
+    }
+    if invalid {
+        return Ok(quote!(#module));
     }
     if models.is_empty() {
         return Err(syn::Error::new(
@@ -141,7 +150,6 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
         ));
     }
 
-    let vis = &module.vis;
     let names: Vec<&Ident> = models.iter().map(|(n, _)| n).collect();
     let name_strs: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let model_keys: Vec<Ident> = names.iter().map(|n| format_ident!("{}Keys", n)).collect();
@@ -156,7 +164,7 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
     let generated = quote! {
         /// The models of this definition, one variant per model.
         #[derive(#(#def_derives),*)]
-        #vis enum #definition {
+        pub enum #definition {
             #(
                 #[doc = concat!("A `", #name_strs, "` record.")]
                 #names(#names),
@@ -165,7 +173,7 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
 
         /// The keys of every model of this definition.
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #vis enum #keys {
+        pub enum #keys {
             #(
                 #[doc = concat!("A key of a `", #name_strs, "`.")]
                 #names(#model_keys),
@@ -258,6 +266,128 @@ fn type_text(ty: &Type) -> String {
     quote!(#ty).to_string().chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The keys and layout text of a model, with every misuse reported at its span.
+struct Analysis {
+    primary: KeyField,
+    secondary: Vec<KeyField>,
+    layout: String,
+}
+
+/// Types that look like keys but are not: reported with a reason, instead of a wall of
+/// unsatisfied-bound errors.
+fn reject_non_key_type(ty: &Type) -> syn::Result<()> {
+    let Type::Path(path) = ty else { return Ok(()) };
+    let Some(last) = path.path.segments.last() else { return Ok(()) };
+    let reason = match last.ident.to_string().as_str() {
+        "f32" | "f64" => "floating-point numbers have no total order (NaN, -0.0), so they \
+                          cannot be keys; store them scaled as an integer, or wrap them in a \
+                          type with a total order that implements `netabase_store::key::Key`",
+        "usize" | "isize" => "`usize`/`isize` are archived as 32 bits, so large values would \
+                              not round-trip; use `u64`/`i64`",
+        "HashMap" | "HashSet" | "BTreeMap" | "BTreeSet" => "collections cannot be keys",
+        _ => return Ok(()),
+    };
+    Err(syn::Error::new(ty.span(), format!("`{}` cannot be a key: {reason}", type_text(ty))))
+}
+
+fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
+    let Fields::Named(fields) = fields else {
+        return Err(syn::Error::new(
+            name.span(),
+            "`NetabaseModel` needs a struct with named fields",
+        ));
+    };
+    let mut primary: Option<KeyField> = None;
+    let mut secondary: Vec<KeyField> = Vec::new();
+    let mut layout = format!("{name}{{");
+    for field in &fields.named {
+        let ident = field
+            .ident
+            .clone()
+            .ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
+        let mut roles = Vec::new();
+        if let Some(attr) = has_attr(&field.attrs, "primary_key") {
+            if !matches!(attr.meta, Meta::Path(_)) {
+                return Err(syn::Error::new(attr.span(), "`#[primary_key]` takes no arguments"));
+            }
+            if let Some(first) = &primary {
+                return Err(syn::Error::new(
+                    attr.path().span(),
+                    format!(
+                        "`{name}` has two primary keys: `{}` is already the primary key",
+                        first.ident
+                    ),
+                ));
+            }
+            if has_attr(&field.attrs, "secondary_key").is_some() {
+                return Err(syn::Error::new(
+                    attr.span(),
+                    "a field cannot be both the primary key and a secondary key",
+                ));
+            }
+            reject_non_key_type(&field.ty)?;
+            primary = Some(KeyField {
+                ident: ident.clone(),
+                ty: field.ty.clone(),
+                unique: true,
+            });
+            roles.push("pk".to_string());
+        }
+        if let Some(attr) = has_attr(&field.attrs, "secondary_key") {
+            let unique = match &attr.meta {
+                Meta::Path(_) => false,
+                Meta::List(list) => {
+                    let opt: Ident = list.parse_args()?;
+                    if opt != "unique" {
+                        return Err(syn::Error::new(
+                            opt.span(),
+                            "unknown secondary key option; expected `#[secondary_key(unique)]`",
+                        ));
+                    }
+                    true
+                }
+                Meta::NameValue(nv) => {
+                    return Err(syn::Error::new(
+                        nv.span(),
+                        "expected `#[secondary_key]` or `#[secondary_key(unique)]`",
+                    ));
+                }
+            };
+            if secondary.len() >= usize::from(u8::MAX) {
+                return Err(syn::Error::new(
+                    attr.span(),
+                    "a model can have at most 255 secondary keys",
+                ));
+            }
+            reject_non_key_type(&field.ty)?;
+            roles.push(format!("sk{}{}", secondary.len(), if unique { "u" } else { "" }));
+            secondary.push(KeyField {
+                ident: ident.clone(),
+                ty: field.ty.clone(),
+                unique,
+            });
+        }
+        layout.push_str(&format!("{ident}:{}", type_text(&field.ty)));
+        for r in roles {
+            layout.push('@');
+            layout.push_str(&r);
+        }
+        layout.push(';');
+    }
+    layout.push('}');
+    let Some(primary) = primary else {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{name}` has no primary key: mark one field `#[primary_key]`"),
+        ));
+    };
+    Ok(Analysis {
+        primary,
+        secondary,
+        layout,
+    })
+}
+
 fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let name = &input.ident;
     if has_attr(&input.attrs, IN_MODULE).is_none() {
@@ -276,15 +406,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
         ));
     }
     let fields = match &input.data {
-        Data::Struct(s) => match &s.fields {
-            Fields::Named(f) => &f.named,
-            _ => {
-                return Err(syn::Error::new(
-                    name.span(),
-                    "`NetabaseModel` needs a struct with named fields",
-                ));
-            }
-        },
+        Data::Struct(s) => &s.fields,
         _ => {
             return Err(syn::Error::new(
                 name.span(),
@@ -301,72 +423,11 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             ));
         }
     };
-
-    let mut primary: Option<KeyField> = None;
-    let mut secondary: Vec<KeyField> = Vec::new();
-    let mut layout = format!("{name}{{");
-    for field in fields {
-        let ident = field.ident.clone().ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
-        let mut roles = Vec::new();
-        if let Some(attr) = has_attr(&field.attrs, "primary_key") {
-            if !matches!(attr.meta, Meta::Path(_)) {
-                return Err(syn::Error::new(attr.span(), "`#[primary_key]` takes no arguments"));
-            }
-            if let Some(first) = &primary {
-                return Err(syn::Error::new(
-                    attr.span(),
-                    format!(
-                        "`{name}` has two primary keys: `{}` is already the primary key",
-                        first.ident
-                    ),
-                ));
-            }
-            if has_attr(&field.attrs, "secondary_key").is_some() {
-                return Err(syn::Error::new(
-                    attr.span(),
-                    "a field cannot be both the primary key and a secondary key",
-                ));
-            }
-            primary = Some(KeyField { ident: ident.clone(), ty: field.ty.clone(), unique: true });
-            roles.push("pk".to_string());
-        }
-        if let Some(attr) = has_attr(&field.attrs, "secondary_key") {
-            let unique = match &attr.meta {
-                Meta::Path(_) => false,
-                Meta::List(list) => {
-                    let opt: Ident = list.parse_args()?;
-                    if opt != "unique" {
-                        return Err(syn::Error::new(
-                            opt.span(),
-                            "unknown secondary key option; expected `#[secondary_key(unique)]`",
-                        ));
-                    }
-                    true
-                }
-                Meta::NameValue(nv) => {
-                    return Err(syn::Error::new(nv.span(), "expected `#[secondary_key]` or `#[secondary_key(unique)]`"));
-                }
-            };
-            if secondary.len() >= usize::from(u8::MAX) {
-                return Err(syn::Error::new(attr.span(), "a model can have at most 255 secondary keys"));
-            }
-            roles.push(format!("sk{}{}", secondary.len(), if unique { "u" } else { "" }));
-            secondary.push(KeyField { ident: ident.clone(), ty: field.ty.clone(), unique });
-        }
-        layout.push_str(&format!("{ident}:{}", type_text(&field.ty)));
-        for r in roles {
-            layout.push('@');
-            layout.push_str(&r);
-        }
-        layout.push(';');
-    }
-    layout.push('}');
-    let Some(primary) = primary else {
-        return Err(syn::Error::new(
-            name.span(),
-            format!("`{name}` has no primary key: mark one field `#[primary_key]`"),
-        ));
-    };
+    let Analysis {
+        primary,
+        secondary,
+        layout,
+    } = analyze_fields(name, fields)?;
 
     let vis = &input.vis;
     let name_str = name.to_string();
