@@ -176,7 +176,10 @@ impl IndexPlanner {
 
     /// Plans the transition between two entry sets filled by the caller (used by the
     /// model tests and fuzz targets, which build entries without a model type).
-    pub fn plan_entries(&mut self, fill: impl FnOnce(&mut IndexEntries, &mut IndexEntries)) -> IndexPlan<'_> {
+    pub fn plan_entries(
+        &mut self,
+        fill: impl FnOnce(&mut IndexEntries, &mut IndexEntries),
+    ) -> IndexPlan<'_> {
         fill(&mut self.old, &mut self.new);
         self.plan()
     }
@@ -227,7 +230,10 @@ impl<'a> IndexPlan<'a> {
 }
 
 /// Entries of sorted, deduplicated `a` that are not in `b` (a merge walk).
-fn difference<'a>(a: &'a IndexEntries, b: &'a IndexEntries) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
+fn difference<'a>(
+    a: &'a IndexEntries,
+    b: &'a IndexEntries,
+) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
     let mut other = b.iter().peekable();
     a.iter().filter(move |entry| {
         while let Some(next) = other.peek() {
@@ -290,7 +296,13 @@ mod tests {
     #[test]
     fn plans_keep_the_index_equal_to_what_records_imply() {
         use proptest::prelude::*;
-        let op = (0u64..6, prop::option::of(prop::collection::vec((0u8..3, any::<bool>(), "[ab]{0,2}"), 0..4)));
+        let op = (
+            0u64..6,
+            prop::option::of(prop::collection::vec(
+                (0u8..3, any::<bool>(), "[ab]{0,2}"),
+                0..4,
+            )),
+        );
         proptest!(|(ops in prop::collection::vec(op, 1..40))| {
             let mut records: BTreeMap<u64, Record> = BTreeMap::new();
             let mut index = BTreeSet::new();

@@ -131,7 +131,9 @@ pub mod __private {
     pub use crate::index::IndexEntries;
     pub use crate::key::Key;
     pub use crate::traits::definition::NetabaseDefinitionTrait;
-    pub use crate::traits::model::{ModelInfo, NetabaseModelTrait, SecondaryKeyEnum, SecondaryKeyInfo};
+    pub use crate::traits::model::{
+        ModelInfo, NetabaseModelTrait, SecondaryKeyEnum, SecondaryKeyInfo,
+    };
 
     /// FNV-1a over the layout texts: the definition fingerprint, computed at compile time.
     pub const fn fingerprint(parts: &[&str]) -> u64 {

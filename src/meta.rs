@@ -12,7 +12,9 @@
 //!
 //! A read-only store that has no metadata yet is opened without recording any.
 
-use netabase_backend_api::{Backend, BackendError, ReadTable, ReadTransaction, WriteTable, WriteTransaction};
+use netabase_backend_api::{
+    Backend, BackendError, ReadTable, ReadTransaction, WriteTable, WriteTransaction,
+};
 
 use crate::error::{NetabaseError, Result};
 use crate::traits::definition::NetabaseDefinitionTrait;
@@ -86,8 +88,10 @@ pub(crate) fn check_schema<D: NetabaseDefinitionTrait, B: Backend>(backend: &B) 
             );
             for entry in meta.range(lo, hi, netabase_backend_api::Direction::Forward)? {
                 let (key, _) = entry?;
-                let name = String::from_utf8_lossy(key.as_ref().get(MODEL_PREFIX.len()..).unwrap_or_default())
-                    .into_owned();
+                let name = String::from_utf8_lossy(
+                    key.as_ref().get(MODEL_PREFIX.len()..).unwrap_or_default(),
+                )
+                .into_owned();
                 if !D::MODELS.iter().any(|m| m.name == name) {
                     changes.push(format!("model `{name}` was removed from the definition"));
                 }

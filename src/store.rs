@@ -134,7 +134,10 @@ where
     B: Backend,
     M: NetabaseModelTrait<Definition = D>,
 {
-    fn with_write<R>(&self, f: impl FnOnce(&mut crate::txn::WriteTree<'_, '_, M, B>) -> Result<R>) -> Result<R> {
+    fn with_write<R>(
+        &self,
+        f: impl FnOnce(&mut crate::txn::WriteTree<'_, '_, M, B>) -> Result<R>,
+    ) -> Result<R> {
         let txn = self.store.write()?;
         let result = {
             let mut tree = txn.open_tree::<M>()?;
@@ -144,7 +147,10 @@ where
         Ok(result)
     }
 
-    fn with_read<R>(&self, f: impl FnOnce(&crate::txn::ReadTree<'_, '_, M, B>) -> Result<R>) -> Result<R> {
+    fn with_read<R>(
+        &self,
+        f: impl FnOnce(&crate::txn::ReadTree<'_, '_, M, B>) -> Result<R>,
+    ) -> Result<R> {
         let txn = self.store.read()?;
         let tree = txn.open_tree::<M>()?;
         f(&tree)
@@ -184,7 +190,11 @@ where
 
     /// Every record holding the secondary key value `key`, deserialized.
     pub fn get_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<Vec<M>> {
-        self.with_read(|t| t.get_by_secondary_key(key)?.map(|r| r?.deserialize()).collect())
+        self.with_read(|t| {
+            t.get_by_secondary_key(key)?
+                .map(|r| r?.deserialize())
+                .collect()
+        })
     }
 
     /// One result list per secondary key value, in order, in one read transaction.
@@ -195,7 +205,11 @@ where
     {
         self.with_read(|t| {
             keys.into_iter()
-                .map(|k| t.get_by_secondary_key(k)?.map(|r| r?.deserialize()).collect())
+                .map(|k| {
+                    t.get_by_secondary_key(k)?
+                        .map(|r| r?.deserialize())
+                        .collect()
+                })
                 .collect()
         })
     }

@@ -79,7 +79,10 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// Every record holding the secondary key value `key`, in primary-key order.
-    pub fn get_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<SecondaryIter<'_, M, T>> {
+    pub fn get_by_secondary_key(
+        &self,
+        key: impl Borrow<M::SecondaryKeys>,
+    ) -> Result<SecondaryIter<'_, M, T>> {
         let key = key.borrow();
         let Some(index) = &self.index else {
             return Ok(SecondaryIter::empty(&self.primary));
@@ -104,7 +107,9 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     /// How many records hold the secondary key value `key` (reads only the index).
     pub fn count_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<u64> {
         let iter = self.get_by_secondary_key(key)?;
-        let Some(range) = iter.range else { return Ok(0) };
+        let Some(range) = iter.range else {
+            return Ok(0);
+        };
         let mut n = 0;
         for entry in range {
             entry?;
@@ -169,7 +174,10 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
 }
 
 /// Encodes one bound into `buf`, returning where its bytes sit.
-fn encode_bound<K: Key, Q: Borrow<K>>(bound: Bound<&Q>, buf: &mut Vec<u8>) -> Bound<(usize, usize)> {
+fn encode_bound<K: Key, Q: Borrow<K>>(
+    bound: Bound<&Q>,
+    buf: &mut Vec<u8>,
+) -> Bound<(usize, usize)> {
     let mut at = |k: &Q| {
         let start = buf.len();
         k.borrow().encode_key(buf);
@@ -291,11 +299,19 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
 }
 
 /// Archives `model` into `out`, reusing `arena` across calls.
-fn serialize<M: NetabaseModelTrait>(model: &M, out: &mut Vec<u8>, arena: &mut Option<Arena>) -> Result<()> {
+fn serialize<M: NetabaseModelTrait>(
+    model: &M,
+    out: &mut Vec<u8>,
+    arena: &mut Option<Arena>,
+) -> Result<()> {
     let arena = arena.get_or_insert_with(Arena::new);
     let mut buf = std::mem::take(out);
     buf.clear();
-    match rkyv::api::high::to_bytes_in_with_alloc::<_, _, rancor::Error>(model, buf, arena.acquire()) {
+    match rkyv::api::high::to_bytes_in_with_alloc::<_, _, rancor::Error>(
+        model,
+        buf,
+        arena.acquire(),
+    ) {
         Ok(buf) => {
             *out = buf;
             Ok(())
@@ -308,7 +324,11 @@ fn serialize<M: NetabaseModelTrait>(model: &M, out: &mut Vec<u8>, arena: &mut Op
 }
 
 /// Fails if an index entry with `prefix` exists whose key is not `own_key`.
-fn check_unique<M: NetabaseModelTrait, T: ReadTable>(index: &T, prefix: &[u8], own_key: &[u8]) -> Result<()> {
+fn check_unique<M: NetabaseModelTrait, T: ReadTable>(
+    index: &T,
+    prefix: &[u8],
+    own_key: &[u8],
+) -> Result<()> {
     let upper = prefix_successor(prefix);
     let upper = upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
     for entry in index.range(Bound::Included(prefix), upper, Direction::Forward)? {
@@ -333,7 +353,10 @@ fn check_unique<M: NetabaseModelTrait, T: ReadTable>(index: &T, prefix: &[u8], o
 
 /// Marks the transaction poisoned when a write failed after it may have begun changing
 /// tables: committing it could publish half a put.
-fn poison_on_err<R>(poison: Option<&Cell<bool>>, result: netabase_backend_api::Result<R>) -> Result<R> {
+fn poison_on_err<R>(
+    poison: Option<&Cell<bool>>,
+    result: netabase_backend_api::Result<R>,
+) -> Result<R> {
     result.map_err(|e| {
         if let Some(p) = poison {
             p.set(true);

@@ -18,7 +18,8 @@ fn store_with_garbage(garbage: &[u8]) -> Store<BlogDefinition, RedbBackend> {
     let w = db.begin_write().unwrap();
     {
         let mut t = w.open_table(USERS).unwrap();
-        t.insert(netabase_store::key::key_bytes(&1u64).as_slice(), garbage).unwrap();
+        t.insert(netabase_store::key::key_bytes(&1u64).as_slice(), garbage)
+            .unwrap();
     }
     w.commit().unwrap();
     store
@@ -39,9 +40,19 @@ fn garbage_records_are_corrupt_errors_on_every_read_path() {
         assert!(e.to_string().contains("corrupt record in table `User`"));
         let e = tree.iter().unwrap().next().unwrap().unwrap_err();
         assert!(is_corrupt(&e), "{e}");
-        let e = tree.get_by_secondary_key(email_key("a@x")).unwrap().next().unwrap().unwrap_err();
+        let e = tree
+            .get_by_secondary_key(email_key("a@x"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err();
         assert!(is_corrupt(&e), "{e}");
-        assert!(is_corrupt(&store.open_tree::<User>().get(UserPrimaryKey(1)).unwrap_err()));
+        assert!(is_corrupt(
+            &store
+                .open_tree::<User>()
+                .get(UserPrimaryKey(1))
+                .unwrap_err()
+        ));
         // Checks that do not read the record still work.
         assert!(tree.contains_key(UserPrimaryKey(1)).unwrap());
         assert_eq!(tree.count_by_secondary_key(email_key("a@x")).unwrap(), 1);
@@ -54,7 +65,10 @@ fn writes_over_a_corrupt_record_fail_and_write_nothing() {
     let index_before: Vec<Vec<u8>> = {
         let r = store.backend().database().unwrap().begin_write().unwrap();
         let t = r.open_table(USER_INDEX).unwrap();
-        t.iter().unwrap().map(|e| e.unwrap().0.value().to_vec()).collect()
+        t.iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value().to_vec())
+            .collect()
     };
     let txn = store.write().unwrap();
     {
@@ -70,9 +84,20 @@ fn writes_over_a_corrupt_record_fail_and_write_nothing() {
     let db = store.backend().database().unwrap();
     let r = db.begin_write().unwrap();
     let users = r.open_table(USERS).unwrap();
-    assert_eq!(users.get(1u64.to_be_bytes().as_slice()).unwrap().unwrap().value(), &[0xff; 9]);
+    assert_eq!(
+        users
+            .get(1u64.to_be_bytes().as_slice())
+            .unwrap()
+            .unwrap()
+            .value(),
+        &[0xff; 9]
+    );
     let index = r.open_table(USER_INDEX).unwrap();
-    assert_eq!(index.len().unwrap() as usize, index_before.len() + 2, "only user 2's entries were added");
+    assert_eq!(
+        index.len().unwrap() as usize,
+        index_before.len() + 2,
+        "only user 2's entries were added"
+    );
     for k in index_before {
         assert!(index.get(k.as_slice()).unwrap().is_some());
     }
@@ -91,8 +116,22 @@ fn an_index_entry_without_its_record_is_reported() {
     w.commit().unwrap();
     let txn = store.read().unwrap();
     let tree = txn.open_tree::<User>().unwrap();
-    let e = tree.get_by_secondary_key(email_key("a@x")).unwrap().next().unwrap().unwrap_err();
-    assert!(matches!(e, NetabaseError::IndexInconsistent { table: "User.idx", .. }), "{e}");
+    let e = tree
+        .get_by_secondary_key(email_key("a@x"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            NetabaseError::IndexInconsistent {
+                table: "User.idx",
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 proptest! {

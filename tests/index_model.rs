@@ -8,10 +8,10 @@ use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
+use netabase_store::Store;
 use netabase_store::backend::{Backend, Direction, ReadTable, ReadTransaction, WriteTransaction};
 use netabase_store::key::Key;
 use netabase_store::traits::model::NetabaseModelTrait;
-use netabase_store::Store;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -69,9 +69,16 @@ fn scan<T: ReadTable>(table: &T) -> BTreeSet<Vec<u8>> {
         .collect()
 }
 
-fn check_lookups<T: ReadTable>(tree: &netabase_store::Tree<'_, User, T>, records: &BTreeMap<u64, User>) {
+fn check_lookups<T: ReadTable>(
+    tree: &netabase_store::Tree<'_, User, T>,
+    records: &BTreeMap<u64, User>,
+) {
     for e in 0..4 {
-        let want: Vec<u64> = records.values().filter(|u| u.email == email(e)).map(|u| u.id).collect();
+        let want: Vec<u64> = records
+            .values()
+            .filter(|u| u.email == email(e))
+            .map(|u| u.id)
+            .collect();
         let got: Vec<u64> = tree
             .get_by_secondary_key(email_key(&email(e)))
             .unwrap()
@@ -80,7 +87,11 @@ fn check_lookups<T: ReadTable>(tree: &netabase_store::Tree<'_, User, T>, records
         assert_eq!(got, want, "lookup of email {:?}", email(e));
     }
     assert_eq!(tree.len().unwrap(), records.len() as u64);
-    let all: Vec<User> = tree.iter().unwrap().map(|r| r.unwrap().deserialize().unwrap()).collect();
+    let all: Vec<User> = tree
+        .iter()
+        .unwrap()
+        .map(|r| r.unwrap().deserialize().unwrap())
+        .collect();
     assert_eq!(all, records.values().cloned().collect::<Vec<_>>());
 }
 
@@ -97,7 +108,11 @@ fn run<B: Backend>(store: &Store<BlogDefinition, B>, ops: Vec<Op>) {
                 pending.insert(id, u);
             }
             Op::Remove { id } => {
-                let removed = w.open_tree::<User>().unwrap().remove(UserPrimaryKey(id)).unwrap();
+                let removed = w
+                    .open_tree::<User>()
+                    .unwrap()
+                    .remove(UserPrimaryKey(id))
+                    .unwrap();
                 assert_eq!(removed, pending.remove(&id));
             }
             Op::Clear => {
@@ -123,7 +138,10 @@ fn run<B: Backend>(store: &Store<BlogDefinition, B>, ops: Vec<Op>) {
         }
         // ... and in a fresh read transaction, which sees only what was committed.
         let r = store.read().unwrap();
-        assert_eq!(scan(&r.backend_txn().open_table(User::INFO.index_table).unwrap()), expected_index(&committed));
+        assert_eq!(
+            scan(&r.backend_txn().open_table(User::INFO.index_table).unwrap()),
+            expected_index(&committed)
+        );
         check_lookups(&r.open_tree::<User>().unwrap(), &committed);
     }
 }

@@ -95,7 +95,13 @@ fn seeded() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.redb");
     let store = Store::<v1::app::AppDefinition, RedbBackend>::redb(&path).unwrap();
-    store.open_tree::<v1::app::User>().put(v1::app::User { id: 1, name: "a".into() }).unwrap();
+    store
+        .open_tree::<v1::app::User>()
+        .put(v1::app::User {
+            id: 1,
+            name: "a".into(),
+        })
+        .unwrap();
     (dir, path)
 }
 
@@ -122,8 +128,17 @@ fn a_changed_model_layout_is_a_schema_mismatch_naming_the_model() {
 fn added_models_are_compatible_and_removed_models_are_not() {
     let (_dir, path) = seeded();
     let store = Store::<v2_added_model::app::AppDefinition, RedbBackend>::redb(&path).unwrap();
-    store.open_tree::<v2_added_model::app::Team>().put(v2_added_model::app::Team { id: 1 }).unwrap();
-    assert_eq!(store.open_tree::<v2_added_model::app::User>().len().unwrap(), 1);
+    store
+        .open_tree::<v2_added_model::app::Team>()
+        .put(v2_added_model::app::Team { id: 1 })
+        .unwrap();
+    assert_eq!(
+        store
+            .open_tree::<v2_added_model::app::User>()
+            .len()
+            .unwrap(),
+        1
+    );
     drop(store);
     let details = mismatch(Store::<v1::app::AppDefinition, RedbBackend>::redb(&path));
     assert!(details.contains("model `Team` was removed"), "{details}");
@@ -132,8 +147,13 @@ fn added_models_are_compatible_and_removed_models_are_not() {
 #[test]
 fn another_definition_is_refused() {
     let (_dir, path) = seeded();
-    let details = mismatch(Store::<other::app::OtherDefinition, RedbBackend>::redb(&path));
-    assert!(details.contains("holds definition `AppDefinition`"), "{details}");
+    let details = mismatch(Store::<other::app::OtherDefinition, RedbBackend>::redb(
+        &path,
+    ));
+    assert!(
+        details.contains("holds definition `AppDefinition`"),
+        "{details}"
+    );
 }
 
 #[test]
@@ -144,9 +164,12 @@ fn another_archive_format_is_refused() {
         let w = db.begin_write().unwrap();
         {
             let mut meta = w
-                .open_table(redb::TableDefinition::<&[u8], &[u8]>::new(netabase_store::META_TABLE))
+                .open_table(redb::TableDefinition::<&[u8], &[u8]>::new(
+                    netabase_store::META_TABLE,
+                ))
                 .unwrap();
-            meta.insert(&b"format"[..], &b"netabase-0;rkyv-0.7;aligned"[..]).unwrap();
+            meta.insert(&b"format"[..], &b"netabase-0;rkyv-0.7;aligned"[..])
+                .unwrap();
         }
         w.commit().unwrap();
     }

@@ -29,11 +29,21 @@ fn a_store_is_usable_from_many_threads() {
             let store = &store;
             s.spawn(move || {
                 for i in 0..25 {
-                    store.open_tree::<User>().put(user(t * 100 + i, "x@x", 1)).unwrap();
+                    store
+                        .open_tree::<User>()
+                        .put(user(t * 100 + i, "x@x", 1))
+                        .unwrap();
                 }
             });
         }
     });
     assert_eq!(store.open_tree::<User>().len().unwrap(), 100);
-    assert_eq!(store.open_tree::<User>().get_by_secondary_key(email_key("x@x")).unwrap().len(), 100);
+    assert_eq!(
+        store
+            .open_tree::<User>()
+            .get_by_secondary_key(email_key("x@x"))
+            .unwrap()
+            .len(),
+        100
+    );
 }

@@ -4,8 +4,8 @@
 mod common;
 use common::*;
 use netabase_store::Store;
-use redb::TableDefinition;
 use netabase_store::traits::model::NetabaseModelTrait;
+use redb::TableDefinition;
 
 const USERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("User");
 
@@ -20,8 +20,13 @@ fn archived_records_are_read_in_place_from_redb_pages_at_any_offset() {
         for id in 0..n {
             // Varying lengths place values at every offset inside pages.
             let name = "x".repeat((id % 13) as usize);
-            tree.put(User { id, username: name, email: format!("{id}@x"), age: (id % 90) as u8 })
-                .unwrap();
+            tree.put(User {
+                id,
+                username: name,
+                email: format!("{id}@x"),
+                age: (id % 90) as u8,
+            })
+            .unwrap();
         }
     }
     txn.commit().unwrap();
@@ -41,14 +46,24 @@ fn archived_records_are_read_in_place_from_redb_pages_at_any_offset() {
         key.clear();
         user(id, "", 0).encode_primary_key(&mut key);
         let raw_value = raw.get(key.as_slice()).unwrap().unwrap();
-        assert_eq!(raw_value.value().as_ptr() as usize, start, "record {id} was copied");
+        assert_eq!(
+            raw_value.value().as_ptr() as usize,
+            start,
+            "record {id} was copied"
+        );
 
         // The archived struct and its string field point into those bytes.
         let archived: &ArchivedUser = &r;
         let at = archived as *const ArchivedUser as usize;
-        assert!(start <= at && at + size_of::<ArchivedUser>() <= end, "record {id}");
+        assert!(
+            start <= at && at + size_of::<ArchivedUser>() <= end,
+            "record {id}"
+        );
         let email = archived.email.as_str().as_ptr() as usize;
-        assert!(start <= email && email <= end, "email of record {id} is not in the page");
+        assert!(
+            start <= email && email <= end,
+            "email of record {id} is not in the page"
+        );
 
         assert_eq!(archived.id, id);
         assert_eq!(archived.email, format!("{id}@x"));
@@ -57,5 +72,8 @@ fn archived_records_are_read_in_place_from_redb_pages_at_any_offset() {
     }
     let odd: usize = misaligned.iter().skip(1).step_by(2).sum();
     assert!(odd > 0, "no value sat at an odd address: {misaligned:?}");
-    assert!(misaligned[4] > 0, "no value sat at address % 8 == 4: {misaligned:?}");
+    assert!(
+        misaligned[4] > 0,
+        "no value sat at address % 8 == 4: {misaligned:?}"
+    );
 }

@@ -11,8 +11,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Data, DeriveInput, Fields, Ident, Item, ItemMod, ItemStruct, Meta, Path, Token, Type,
-    parse_macro_input, parse_quote,
+    Attribute, Data, DeriveInput, Fields, Ident, Item, ItemMod, ItemStruct, Meta, Path, Token,
+    Type, parse_macro_input, parse_quote,
 };
 
 /// Marker the module macro adds to every model it processed; the derive requires it.
@@ -61,7 +61,10 @@ pub fn netabase_definition_module(attr: TokenStream, item: TokenStream) -> Token
 /// `UserPrimaryKey(u64)`, `UserEmailSecondaryKey(String)`,
 /// `enum UserSecondaryKeys { Email(UserEmailSecondaryKey) }` and
 /// `enum UserKeys { Primary(UserPrimaryKey), Secondary(UserSecondaryKeys) }`.
-#[proc_macro_derive(NetabaseModel, attributes(netabase, primary_key, secondary_key, __netabase_in_module))]
+#[proc_macro_derive(
+    NetabaseModel,
+    attributes(netabase, primary_key, secondary_key, __netabase_in_module)
+)]
 pub fn derive_netabase_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match expand_model(&input) {
@@ -93,13 +96,18 @@ fn derives(attrs: &[Attribute]) -> Vec<Path> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("derive"))
-        .filter_map(|a| a.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated).ok())
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)
+                .ok()
+        })
         .flatten()
         .collect()
 }
 
 fn derives_named(paths: &[Path], name: &str) -> bool {
-    paths.iter().any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+    paths
+        .iter()
+        .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
 }
 
 fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStream2> {
@@ -127,9 +135,11 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
                 ::netabase_store::rkyv::Deserialize
             )]));
             if debug {
-                s.attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
+                s.attrs
+                    .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
             } else {
-                s.attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+                s.attrs
+                    .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
             }
         }
         s.attrs.push(parse_quote!(#[__netabase_in_module]));
@@ -263,7 +273,11 @@ fn to_pascal(snake: &str) -> String {
 }
 
 fn type_text(ty: &Type) -> String {
-    quote!(#ty).to_string().chars().filter(|c| !c.is_whitespace()).collect()
+    quote!(#ty)
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// The keys and layout text of a model, with every misuse reported at its span.
@@ -277,17 +291,26 @@ struct Analysis {
 /// unsatisfied-bound errors.
 fn reject_non_key_type(ty: &Type) -> syn::Result<()> {
     let Type::Path(path) = ty else { return Ok(()) };
-    let Some(last) = path.path.segments.last() else { return Ok(()) };
+    let Some(last) = path.path.segments.last() else {
+        return Ok(());
+    };
     let reason = match last.ident.to_string().as_str() {
-        "f32" | "f64" => "floating-point numbers have no total order (NaN, -0.0), so they \
+        "f32" | "f64" => {
+            "floating-point numbers have no total order (NaN, -0.0), so they \
                           cannot be keys; store them scaled as an integer, or wrap them in a \
-                          type with a total order that implements `netabase_store::key::Key`",
-        "usize" | "isize" => "`usize`/`isize` are archived as 32 bits, so large values would \
-                              not round-trip; use `u64`/`i64`",
+                          type with a total order that implements `netabase_store::key::Key`"
+        }
+        "usize" | "isize" => {
+            "`usize`/`isize` are archived as 32 bits, so large values would \
+                              not round-trip; use `u64`/`i64`"
+        }
         "HashMap" | "HashSet" | "BTreeMap" | "BTreeSet" => "collections cannot be keys",
         _ => return Ok(()),
     };
-    Err(syn::Error::new(ty.span(), format!("`{}` cannot be a key: {reason}", type_text(ty))))
+    Err(syn::Error::new(
+        ty.span(),
+        format!("`{}` cannot be a key: {reason}", type_text(ty)),
+    ))
 }
 
 fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
@@ -308,7 +331,10 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
         let mut roles = Vec::new();
         if let Some(attr) = has_attr(&field.attrs, "primary_key") {
             if !matches!(attr.meta, Meta::Path(_)) {
-                return Err(syn::Error::new(attr.span(), "`#[primary_key]` takes no arguments"));
+                return Err(syn::Error::new(
+                    attr.span(),
+                    "`#[primary_key]` takes no arguments",
+                ));
             }
             if let Some(first) = &primary {
                 return Err(syn::Error::new(
@@ -360,7 +386,11 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
                 ));
             }
             reject_non_key_type(&field.ty)?;
-            roles.push(format!("sk{}{}", secondary.len(), if unique { "u" } else { "" }));
+            roles.push(format!(
+                "sk{}{}",
+                secondary.len(),
+                if unique { "u" } else { "" }
+            ));
             secondary.push(KeyField {
                 ident: ident.clone(),
                 ty: field.ty.clone(),
@@ -499,7 +529,11 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
         .map(|k| format_ident!("{}", to_pascal(&k.ident.to_string())))
         .collect();
     let sk_defs = secondary.iter().zip(&sk_newtypes).map(|(k, n)| {
-        key_newtype(n, &k.ty, format!("The `{}` secondary key of a `{name}`.", k.ident))
+        key_newtype(
+            n,
+            &k.ty,
+            format!("The `{}` secondary key of a `{name}`.", k.ident),
+        )
     });
     let sk_fields: Vec<&Ident> = secondary.iter().map(|k| &k.ident).collect();
     let sk_types: Vec<&Type> = secondary.iter().map(|k| &k.ty).collect();

@@ -60,7 +60,10 @@ pub fn remove_returns_the_record_and_drops_its_index_entries<B: Backend>(store: 
     let txn = store.write().unwrap();
     {
         let mut tree = txn.open_tree::<User>().unwrap();
-        assert_eq!(tree.remove(UserPrimaryKey(1)).unwrap(), Some(user(1, "a@x", 30)));
+        assert_eq!(
+            tree.remove(UserPrimaryKey(1)).unwrap(),
+            Some(user(1, "a@x", 30))
+        );
         assert_eq!(tree.remove(UserPrimaryKey(1)).unwrap(), None);
         assert!(tree.delete(UserPrimaryKey(2)).unwrap());
         assert!(!tree.delete(UserPrimaryKey(2)).unwrap());
@@ -81,8 +84,14 @@ pub fn dropping_a_write_transaction_rolls_back_records_and_indexes<B: Backend>(s
         tree.put(user(1, "changed@x", 30)).unwrap();
         tree.put(user(2, "b@x", 30)).unwrap();
         // Read-your-own-writes inside the transaction.
-        assert_eq!(tree.get(UserPrimaryKey(1)).unwrap().unwrap().email, "changed@x");
-        assert_eq!(tree.get_by_secondary_key(email_key("b@x")).unwrap().count(), 1);
+        assert_eq!(
+            tree.get(UserPrimaryKey(1)).unwrap().unwrap().email,
+            "changed@x"
+        );
+        assert_eq!(
+            tree.get_by_secondary_key(email_key("b@x")).unwrap().count(),
+            1
+        );
     }
     let txn = store.write().unwrap();
     {
@@ -94,7 +103,16 @@ pub fn dropping_a_write_transaction_rolls_back_records_and_indexes<B: Backend>(s
     assert!(emails(store, "changed@x").is_empty());
     assert!(emails(store, "b@x").is_empty());
     assert!(emails(store, "c@x").is_empty());
-    assert_eq!(store.read().unwrap().open_tree::<User>().unwrap().len().unwrap(), 1);
+    assert_eq!(
+        store
+            .read()
+            .unwrap()
+            .open_tree::<User>()
+            .unwrap()
+            .len()
+            .unwrap(),
+        1
+    );
 }
 
 pub fn writes_are_invisible_to_readers_until_commit<B: Backend>(store: &S<B>) {
@@ -105,11 +123,23 @@ pub fn writes_are_invisible_to_readers_until_commit<B: Backend>(store: &S<B>) {
     }
     {
         let read = store.read().unwrap();
-        assert!(read.open_tree::<User>().unwrap().get(UserPrimaryKey(1)).unwrap().is_none());
+        assert!(
+            read.open_tree::<User>()
+                .unwrap()
+                .get(UserPrimaryKey(1))
+                .unwrap()
+                .is_none()
+        );
     }
     txn.commit().unwrap();
     let read = store.read().unwrap();
-    assert!(read.open_tree::<User>().unwrap().get(UserPrimaryKey(1)).unwrap().is_some());
+    assert!(
+        read.open_tree::<User>()
+            .unwrap()
+            .get(UserPrimaryKey(1))
+            .unwrap()
+            .is_some()
+    );
 }
 
 pub fn unique_key_clash_is_an_error_and_writes_nothing<B: Backend>(store: &S<B>) {
@@ -127,14 +157,31 @@ pub fn unique_key_clash_is_an_error_and_writes_nothing<B: Backend>(store: &S<B>)
         tree.put(account("alice", "a@x")).unwrap();
         let err = tree.put(account("mallory", "a@x")).unwrap_err();
         assert!(
-            matches!(err, NetabaseError::UniqueViolation { model: "Account", key: "email", .. }),
+            matches!(
+                err,
+                NetabaseError::UniqueViolation {
+                    model: "Account",
+                    key: "email",
+                    ..
+                }
+            ),
             "{err}"
         );
-        assert!(tree.get(AccountPrimaryKey("mallory".into())).unwrap().is_none());
+        assert!(
+            tree.get(AccountPrimaryKey("mallory".into()))
+                .unwrap()
+                .is_none()
+        );
         // A clash on update leaves the old record and its entries untouched.
         let err = tree.put(account("bob", "a@x")).unwrap_err();
         assert!(matches!(err, NetabaseError::UniqueViolation { .. }));
-        assert_eq!(tree.get(AccountPrimaryKey("bob".into())).unwrap().unwrap().email, "b@x");
+        assert_eq!(
+            tree.get(AccountPrimaryKey("bob".into()))
+                .unwrap()
+                .unwrap()
+                .email,
+            "b@x"
+        );
         let by_email = |e: &str| AccountSecondaryKeys::Email(AccountEmailSecondaryKey(e.into()));
         let holders: Vec<String> = tree
             .get_by_secondary_key(by_email("a@x"))
@@ -152,23 +199,44 @@ pub fn unique_key_clash_is_an_error_and_writes_nothing<B: Backend>(store: &S<B>)
     let txn = store.read().unwrap();
     let tree = txn.open_tree::<Account>().unwrap();
     assert_eq!(tree.len().unwrap(), 2);
-    assert_eq!(tree.get(AccountPrimaryKey("bob".into())).unwrap().unwrap().email, "a@x");
+    assert_eq!(
+        tree.get(AccountPrimaryKey("bob".into()))
+            .unwrap()
+            .unwrap()
+            .email,
+        "a@x"
+    );
 }
 
 pub fn ranges_follow_primary_key_order<B: Backend>(store: &S<B>) {
-    let users: Vec<User> = (0..50).rev().map(|i| user(i * 2, "e@x", (i % 7) as u8)).collect();
+    let users: Vec<User> = (0..50)
+        .rev()
+        .map(|i| user(i * 2, "e@x", (i % 7) as u8))
+        .collect();
     put_users(store, &users);
     let txn = store.read().unwrap();
     let tree = txn.open_tree::<User>().unwrap();
     let ids = |it: netabase_store::Iter<'_, User, _>| -> Vec<u64> {
         it.map(|r| r.unwrap().id.to_native()).collect()
     };
-    assert_eq!(ids(tree.iter().unwrap()), (0..50).map(|i| i * 2).collect::<Vec<_>>());
-    assert_eq!(ids(tree.range(UserPrimaryKey(10)..UserPrimaryKey(16)).unwrap()), [10, 12, 14]);
-    assert_eq!(ids(tree.range(UserPrimaryKey(11)..=UserPrimaryKey(16)).unwrap()), [12, 14, 16]);
+    assert_eq!(
+        ids(tree.iter().unwrap()),
+        (0..50).map(|i| i * 2).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(tree.range(UserPrimaryKey(10)..UserPrimaryKey(16)).unwrap()),
+        [10, 12, 14]
+    );
+    assert_eq!(
+        ids(tree.range(UserPrimaryKey(11)..=UserPrimaryKey(16)).unwrap()),
+        [12, 14, 16]
+    );
     assert_eq!(ids(tree.range(..UserPrimaryKey(4)).unwrap()), [0, 2]);
     assert_eq!(ids(tree.range(UserPrimaryKey(95)..).unwrap()), [96, 98]);
-    assert_eq!(ids(tree.range_rev(UserPrimaryKey(90)..).unwrap()), [98, 96, 94, 92, 90]);
+    assert_eq!(
+        ids(tree.range_rev(UserPrimaryKey(90)..).unwrap()),
+        [98, 96, 94, 92, 90]
+    );
     assert!(ids(tree.range(UserPrimaryKey(20)..UserPrimaryKey(10)).unwrap()).is_empty());
     let by_age: Vec<u64> = tree
         .get_by_secondary_key(age_key(3))
@@ -177,7 +245,10 @@ pub fn ranges_follow_primary_key_order<B: Backend>(store: &S<B>) {
         .collect();
     let mut expected: Vec<u64> = (0..50).filter(|i| i % 7 == 3).map(|i| i * 2).collect();
     expected.sort();
-    assert_eq!(by_age, expected, "secondary lookups come back in primary-key order");
+    assert_eq!(
+        by_age, expected,
+        "secondary lookups come back in primary-key order"
+    );
 }
 
 pub fn clear_empties_records_and_indexes<B: Backend>(store: &S<B>) {
@@ -203,10 +274,20 @@ pub fn several_models_share_one_transaction<B: Backend>(store: &S<B>) {
         users.put(user(7, "a@x", 1)).unwrap();
         for id in 0..3 {
             posts
-                .put(Post { id, title: format!("t{id}"), body: String::new(), author_id: 7 })
+                .put(Post {
+                    id,
+                    title: format!("t{id}"),
+                    body: String::new(),
+                    author_id: 7,
+                })
                 .unwrap();
         }
-        settings.put(Setting { name: "theme".into(), value: vec![0, 1, 0xff] }).unwrap();
+        settings
+            .put(Setting {
+                name: "theme".into(),
+                value: vec![0, 1, 0xff],
+            })
+            .unwrap();
     }
     txn.commit().unwrap();
     let txn = store.read().unwrap();
@@ -214,7 +295,10 @@ pub fn several_models_share_one_transaction<B: Backend>(store: &S<B>) {
     let by_author = PostSecondaryKeys::AuthorId(PostAuthorIdSecondaryKey(7));
     assert_eq!(posts.get_by_secondary_key(by_author).unwrap().count(), 3);
     let settings = txn.open_tree::<Setting>().unwrap();
-    let theme = settings.get(SettingPrimaryKey("theme".into())).unwrap().unwrap();
+    let theme = settings
+        .get(SettingPrimaryKey("theme".into()))
+        .unwrap()
+        .unwrap();
     assert_eq!(theme.value.as_slice(), &[0, 1, 0xff]);
 }
 
@@ -222,19 +306,49 @@ pub fn auto_commit_tree_returns_owned_values<B: Backend>(store: &S<B>) {
     let users = store.open_tree::<User>();
     assert!(users.is_empty().unwrap());
     users.put(user(1, "a@x", 20)).unwrap();
-    users.put_many(vec![user(2, "b@x", 20), user(3, "b@x", 21)]).unwrap();
-    assert_eq!(users.get(UserPrimaryKey(1)).unwrap(), Some(user(1, "a@x", 20)));
-    assert_eq!(users.get(user(2, "", 0).primary_key()).unwrap().unwrap().email, "b@x");
+    users
+        .put_many(vec![user(2, "b@x", 20), user(3, "b@x", 21)])
+        .unwrap();
+    assert_eq!(
+        users.get(UserPrimaryKey(1)).unwrap(),
+        Some(user(1, "a@x", 20))
+    );
+    assert_eq!(
+        users
+            .get(user(2, "", 0).primary_key())
+            .unwrap()
+            .unwrap()
+            .email,
+        "b@x"
+    );
     assert_eq!(users.len().unwrap(), 3);
-    let many = users.get_many([UserPrimaryKey(3), UserPrimaryKey(9), UserPrimaryKey(1)]).unwrap();
-    assert_eq!(many.iter().map(|u| u.as_ref().map(|u| u.id)).collect::<Vec<_>>(), [Some(3), None, Some(1)]);
-    assert_eq!(users.get_by_secondary_key(email_key("b@x")).unwrap().len(), 2);
-    let lists = users.get_many_by_secondary_keys([email_key("a@x"), age_key(20), email_key("none")]).unwrap();
+    let many = users
+        .get_many([UserPrimaryKey(3), UserPrimaryKey(9), UserPrimaryKey(1)])
+        .unwrap();
+    assert_eq!(
+        many.iter()
+            .map(|u| u.as_ref().map(|u| u.id))
+            .collect::<Vec<_>>(),
+        [Some(3), None, Some(1)]
+    );
+    assert_eq!(
+        users.get_by_secondary_key(email_key("b@x")).unwrap().len(),
+        2
+    );
+    let lists = users
+        .get_many_by_secondary_keys([email_key("a@x"), age_key(20), email_key("none")])
+        .unwrap();
     assert_eq!(lists.iter().map(Vec::len).collect::<Vec<_>>(), [1, 2, 0]);
     let all: Vec<(UserPrimaryKey, User)> = users.iter().collect::<Result<_, _>>().unwrap();
     assert_eq!(all.iter().map(|(k, _)| k.0).collect::<Vec<_>>(), [1, 2, 3]);
-    assert_eq!(users.remove(UserPrimaryKey(2)).unwrap().map(|u| u.id), Some(2));
-    assert_eq!(users.get_by_secondary_key(email_key("b@x")).unwrap().len(), 1);
+    assert_eq!(
+        users.remove(UserPrimaryKey(2)).unwrap().map(|u| u.id),
+        Some(2)
+    );
+    assert_eq!(
+        users.get_by_secondary_key(email_key("b@x")).unwrap().len(),
+        1
+    );
     users.clear().unwrap();
     assert!(users.is_empty().unwrap());
 }
@@ -245,7 +359,10 @@ pub fn definition_enum_wraps_and_unwraps_models<B: Backend>(_store: &S<B>) {
     let back = User::try_from(d).unwrap();
     assert_eq!(back.id, 1);
     let keys: BlogKeys = UserKeys::Primary(UserPrimaryKey(1)).into();
-    assert!(matches!(keys, BlogKeys::User(UserKeys::Primary(UserPrimaryKey(1)))));
+    assert!(matches!(
+        keys,
+        BlogKeys::User(UserKeys::Primary(UserPrimaryKey(1)))
+    ));
     assert!(Post::try_from(BlogDefinition::from(back)).is_err());
 }
 

@@ -71,12 +71,17 @@ impl fmt::Display for BackendError {
                  (open one tree per model per write transaction)"
             ),
             BackendError::ValueTooLarge { len, max } => {
-                write!(f, "entry of {len} bytes exceeds the backend's limit of {max} bytes")
+                write!(
+                    f,
+                    "entry of {len} bytes exceeds the backend's limit of {max} bytes"
+                )
             }
             BackendError::ReadOnly => write!(f, "the store is open read-only"),
             BackendError::Corrupted { message } => write!(f, "database is corrupted: {message}"),
             BackendError::AlreadyOpen => write!(f, "the database is already open"),
-            BackendError::InvalidConfig { message } => write!(f, "invalid configuration: {message}"),
+            BackendError::InvalidConfig { message } => {
+                write!(f, "invalid configuration: {message}")
+            }
             BackendError::Poisoned { message } => {
                 write!(f, "database refuses further work until reopened: {message}")
             }

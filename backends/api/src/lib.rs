@@ -138,6 +138,8 @@ pub trait ReadTransaction {
         Self: 't;
 
     /// Opens a table. A table that was never written reads as empty (it is not an error).
+    ///
+    /// Table names are non-empty: an empty name fails with [`BackendError::InvalidConfig`].
     fn open_table(&self, name: &str) -> Result<Self::Table<'_>>;
 }
 
@@ -153,6 +155,8 @@ pub trait WriteTransaction {
     ///
     /// A table can be open at most once at a time within a write transaction: opening it
     /// again while a handle is alive fails with [`BackendError::TableAlreadyOpen`].
+    ///
+    /// Table names are non-empty: an empty name fails with [`BackendError::InvalidConfig`].
     fn open_table(&self, name: &str) -> Result<Self::Table<'_>>;
 
     /// Atomically publishes every write of this transaction.
