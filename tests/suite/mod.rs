@@ -39,7 +39,8 @@ pub fn put_then_get_reads_the_archived_record<B: Backend>(store: &S<B>) {
     assert_eq!(r.deserialize().unwrap(), user(1, "a@x", 30));
     assert!(tree.get(UserPrimaryKey(2)).unwrap().is_none());
     assert!(tree.contains_key(UserPrimaryKey(1)).unwrap());
-    assert!(!tree.contains_key(&UserPrimaryKey(2)).unwrap());
+    let by_ref = UserPrimaryKey(2);
+    assert!(!tree.contains_key(&by_ref).unwrap());
 }
 
 pub fn put_replaces_and_moves_secondary_entries<B: Backend>(store: &S<B>) {
