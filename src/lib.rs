@@ -10,7 +10,7 @@
 //!
 //! #[netabase_definition_module(BlogDefinition, BlogKeys)]
 //! pub mod blog {
-//!     use netabase_store::{NetabaseModel, netabase};
+//!     use netabase_store::NetabaseModel;
 //!
 //!     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
 //!     #[netabase(BlogDefinition)]
@@ -125,6 +125,11 @@ pub mod prelude {
     pub use crate::traits::model::{NetabaseModelTrait, SecondaryKeyEnum};
     pub use crate::{NetabaseModel, NetabaseStore, Store, netabase_definition_module};
 }
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __private {

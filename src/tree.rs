@@ -123,11 +123,9 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         self.range::<M::PrimaryKey, _>(..)
     }
 
-    /// The records whose primary keys lie in `range`, in primary-key order.
-    ///
-    /// ```ignore
-    /// let some = tree.range(UserPrimaryKey(10)..UserPrimaryKey(20))?;
-    /// ```
+    /// The records whose primary keys lie in `range` (any Rust range of primary keys, such
+    /// as `UserPrimaryKey(10)..UserPrimaryKey(20)` or `..=UserPrimaryKey(5)`), in
+    /// primary-key order.
     pub fn range<K, R>(&self, range: R) -> Result<Iter<'_, M, T>>
     where
         K: Borrow<M::PrimaryKey>,
