@@ -84,6 +84,12 @@ impl IndexEntries {
         self.push_with(tag, unique, |out| K::encode_archived_key(value, out));
     }
 
+    /// Adds the entry of secondary key `tag` whose value `encode` appends (compound keys
+    /// append each field's encoding, which equals the encoding of their tuple).
+    pub fn push_encoded(&mut self, tag: u8, unique: bool, encode: impl FnOnce(&mut Vec<u8>)) {
+        self.push_with(tag, unique, encode);
+    }
+
     fn push_with(&mut self, tag: u8, unique: bool, encode: impl FnOnce(&mut Vec<u8>)) {
         let start = self.buf.len();
         self.buf.push(tag);

@@ -85,6 +85,16 @@ pub trait Key: rkyv::Archive + Sized {
     ///
     /// On error, `input` is left unchanged.
     fn decode_key(input: &mut &[u8]) -> Result<Self, KeyDecodeError>;
+
+    /// Advances `input` past one encoded key without building the value (no allocation
+    /// for strings and byte strings). Used to find where the primary key starts inside a
+    /// secondary index entry.
+    ///
+    /// On error, `input` is left unchanged.
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        Self::decode_key(input).map(drop)
+    }
 }
 
 /// Why a byte string could not be decoded as a key.
@@ -281,6 +291,26 @@ fn decode_escaped(input: &mut &[u8]) -> Result<Vec<u8>, KeyDecodeError> {
     }
 }
 
+/// Skips an escaped, terminated byte string, advancing `input` only on success.
+fn skip_escaped(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+    const EXPECTED: &str = "string terminator";
+    let mut rest = *input;
+    loop {
+        let Some(zero) = rest.iter().position(|&b| b == 0) else {
+            return Err(KeyDecodeError::UnexpectedEnd { expected: EXPECTED });
+        };
+        match rest.get(zero..) {
+            Some([0x00, 0x00, after @ ..]) => {
+                *input = after;
+                return Ok(());
+            }
+            Some([0x00, 0xFF, after @ ..]) => rest = after,
+            Some([0x00, byte, ..]) => return Err(KeyDecodeError::InvalidEscape { byte: *byte }),
+            _ => return Err(KeyDecodeError::UnexpectedEnd { expected: EXPECTED }),
+        }
+    }
+}
+
 /// Decodes an escaped, terminated UTF-8 string, advancing `input` only on
 /// success.
 fn decode_string(input: &mut &[u8]) -> Result<String, KeyDecodeError> {
@@ -435,6 +465,10 @@ impl Key for String {
     fn decode_key(input: &mut &[u8]) -> Result<Self, KeyDecodeError> {
         decode_string(input)
     }
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        skip_escaped(input)
+    }
 }
 
 impl Key for Box<str> {
@@ -451,6 +485,10 @@ impl Key for Box<str> {
     #[inline]
     fn decode_key(input: &mut &[u8]) -> Result<Self, KeyDecodeError> {
         decode_string(input).map(String::into_boxed_str)
+    }
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        skip_escaped(input)
     }
 }
 
@@ -469,6 +507,10 @@ impl Key for Vec<u8> {
     fn decode_key(input: &mut &[u8]) -> Result<Self, KeyDecodeError> {
         decode_escaped(input)
     }
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        skip_escaped(input)
+    }
 }
 
 impl Key for Box<[u8]> {
@@ -485,6 +527,10 @@ impl Key for Box<[u8]> {
     #[inline]
     fn decode_key(input: &mut &[u8]) -> Result<Self, KeyDecodeError> {
         decode_escaped(input).map(Vec::into_boxed_slice)
+    }
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        skip_escaped(input)
     }
 }
 
@@ -522,6 +568,18 @@ impl<T: Key> Key for Option<T> {
         *input = rest;
         Ok(v)
     }
+
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        let mut rest = *input;
+        match take_byte(&mut rest, "Option tag")? {
+            0x00 => {}
+            0x01 => T::skip_key(&mut rest)?,
+            tag => return Err(KeyDecodeError::InvalidTag { ty: "Option", tag }),
+        }
+        *input = rest;
+        Ok(())
+    }
 }
 
 macro_rules! impl_tuple {
@@ -543,6 +601,14 @@ macro_rules! impl_tuple {
                 let v = ($($t::decode_key(&mut rest)?,)+);
                 *input = rest;
                 Ok(v)
+            }
+
+            #[inline]
+            fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+                let mut rest = *input;
+                $($t::skip_key(&mut rest)?;)+
+                *input = rest;
+                Ok(())
             }
         }
     };
@@ -583,6 +649,158 @@ impl<T: Key, const N: usize> Key for [T; N] {
             .map_err(|_| KeyDecodeError::UnexpectedEnd { expected: "array" })?;
         *input = rest;
         Ok(array)
+    }
+
+    #[inline]
+    fn skip_key(input: &mut &[u8]) -> Result<(), KeyDecodeError> {
+        let mut rest = *input;
+        for _ in 0..N {
+            T::skip_key(&mut rest)?;
+        }
+        *input = rest;
+        Ok(())
+    }
+}
+
+/// A key type generated as a newtype around another key (`UserPrimaryKey(u64)`,
+/// `UserEmailSecondaryKey(String)`): its encoding is the inner key's encoding.
+pub trait KeyNewtype: Key {
+    /// The wrapped key type.
+    type Inner: Key;
+}
+
+/// A partial key: the encoding of a prefix of some keys of type `K`, for prefix scans.
+///
+/// Implemented by:
+/// * every key type `K` for itself (the whole key: an exact match);
+/// * [`StrPrefix`] for strings and [`BytesPrefix`] for byte strings (every string starting
+///   with the given text);
+/// * a shorter tuple for a longer one, the last element of which may itself be a prefix:
+///   `(a,)` selects every `(a, _)` and `(a, _, _)`; `(a, StrPrefix("x"))` every
+///   `(a, "x…")`; `(a, b, StrPrefix("x"))` every `(a, b, "x…")`.
+pub trait KeyPrefix<K> {
+    /// Appends the prefix's bytes.
+    fn encode_prefix(&self, out: &mut Vec<u8>);
+}
+
+/// Every string that starts with the given text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrPrefix<'a>(pub &'a str);
+
+/// Every byte string that starts with the given bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BytesPrefix<'a>(pub &'a [u8]);
+
+/// The escaped bytes of a string without its terminator: a prefix of the encoding of every
+/// string that starts with `bytes`.
+fn encode_unterminated(bytes: &[u8], out: &mut Vec<u8>) {
+    encode_bytes(bytes, out);
+    out.truncate(out.len() - 2);
+}
+
+impl KeyPrefix<String> for StrPrefix<'_> {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        encode_unterminated(self.0.as_bytes(), out);
+    }
+}
+
+impl KeyPrefix<Box<str>> for StrPrefix<'_> {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        encode_unterminated(self.0.as_bytes(), out);
+    }
+}
+
+impl KeyPrefix<Vec<u8>> for BytesPrefix<'_> {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        encode_unterminated(self.0, out);
+    }
+}
+
+impl KeyPrefix<Box<[u8]>> for BytesPrefix<'_> {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        encode_unterminated(self.0, out);
+    }
+}
+
+macro_rules! impl_whole_key_prefix {
+    ($($t:ty),*) => {$(
+        impl KeyPrefix<$t> for $t {
+            fn encode_prefix(&self, out: &mut Vec<u8>) {
+                self.encode_key(out);
+            }
+        }
+    )*};
+}
+
+impl_whole_key_prefix!(
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    bool,
+    char,
+    (),
+    String,
+    Box<str>,
+    Vec<u8>,
+    Box<[u8]>
+);
+
+impl<T: Key> KeyPrefix<Option<T>> for Option<T> {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.encode_key(out);
+    }
+}
+
+impl<T: Key, const N: usize> KeyPrefix<[T; N]> for [T; N] {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.encode_key(out);
+    }
+}
+
+impl<A: Key> KeyPrefix<(A,)> for (A,) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.encode_key(out);
+    }
+}
+
+impl<A: Key, B: Key> KeyPrefix<(A, B)> for (A,) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.0.encode_key(out);
+    }
+}
+
+impl<A: Key, B: Key, C: Key> KeyPrefix<(A, B, C)> for (A,) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.0.encode_key(out);
+    }
+}
+
+impl<A: Key, B: Key, P: KeyPrefix<B>> KeyPrefix<(A, B)> for (A, P) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.0.encode_key(out);
+        self.1.encode_prefix(out);
+    }
+}
+
+impl<A: Key, B: Key, C: Key, P: KeyPrefix<B>> KeyPrefix<(A, B, C)> for (A, P) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.0.encode_key(out);
+        self.1.encode_prefix(out);
+    }
+}
+
+impl<A: Key, B: Key, C: Key, P: KeyPrefix<C>> KeyPrefix<(A, B, C)> for (A, B, P) {
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.0.encode_key(out);
+        self.1.encode_key(out);
+        self.2.encode_prefix(out);
     }
 }
 
@@ -1074,5 +1292,64 @@ mod tests {
         assert_eq!(prefix_successor(&[0x12, 0xFF, 0xFF]), Some(vec![0x13]));
         assert_eq!(prefix_successor(&[0xFE, 0xFF]), Some(vec![0xFF]));
         assert_eq!(prefix_successor(&[0x00, 0x00]), Some(vec![0x00, 0x01]));
+    }
+
+    fn skips_exactly<K: Key>(k: &K) -> Result<(), TestCaseError> {
+        let mut bytes = key_bytes(k);
+        let len = bytes.len();
+        bytes.extend_from_slice(&[0x00, 0x07, 0xFF]);
+        let mut input = bytes.as_slice();
+        K::skip_key(&mut input).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(input.len(), bytes.len() - len);
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn skip_key_consumes_exactly_one_encoding(
+            s in string_strategy(),
+            b in bytes_strategy(),
+            o in prop::option::of(string_strategy()),
+            t in (any::<u64>(), string_strategy(), any::<i8>()),
+        ) {
+            skips_exactly(&s)?;
+            skips_exactly(&b)?;
+            skips_exactly(&o)?;
+            skips_exactly(&t)?;
+            skips_exactly(&[s.clone(), s])?;
+            skips_exactly(&b.into_boxed_slice())?;
+        }
+
+        #[test]
+        fn skip_key_never_panics_on_garbage(bytes in prop::collection::vec(any::<u8>(), 0..32)) {
+            let mut input = bytes.as_slice();
+            if <(String, Option<Vec<u8>>)>::skip_key(&mut input).is_err() {
+                prop_assert_eq!(input.len(), bytes.len());
+            }
+        }
+
+        #[test]
+        fn a_string_prefix_selects_exactly_the_strings_starting_with_it(
+            p in string_strategy(),
+            t in string_strategy(),
+        ) {
+            let mut prefix = Vec::new();
+            KeyPrefix::<String>::encode_prefix(&StrPrefix(&p), &mut prefix);
+            prop_assert_eq!(key_bytes(&t).starts_with(&prefix), t.starts_with(p.as_str()));
+            let mut tuple_prefix = Vec::new();
+            KeyPrefix::<(u8, String)>::encode_prefix(&(3u8, StrPrefix(&p)), &mut tuple_prefix);
+            prop_assert_eq!(key_bytes(&(3u8, t.clone())).starts_with(&tuple_prefix), t.starts_with(p.as_str()));
+            prop_assert!(!key_bytes(&(4u8, t.clone())).starts_with(&tuple_prefix));
+        }
+
+        #[test]
+        fn a_tuple_head_selects_exactly_its_tuples(a in 0u64..4, b in 0u64..4, c in string_strategy()) {
+            let mut prefix = Vec::new();
+            KeyPrefix::<(u64, String)>::encode_prefix(&(1u64,), &mut prefix);
+            prop_assert_eq!(key_bytes(&(a, c.clone())).starts_with(&prefix), a == 1);
+            let mut prefix = Vec::new();
+            KeyPrefix::<(u64, u64, String)>::encode_prefix(&(1u64, 2u64), &mut prefix);
+            prop_assert_eq!(key_bytes(&(a, b, c)).starts_with(&prefix), a == 1 && b == 2);
+        }
     }
 }

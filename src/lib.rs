@@ -86,6 +86,7 @@ mod guard;
 pub mod index;
 pub mod key;
 mod meta;
+pub mod query;
 mod store;
 pub mod traits;
 mod tree;
@@ -97,8 +98,9 @@ pub use guard::Ref;
 pub use meta::{FORMAT, META_TABLE};
 pub use netabase_backend_api as backend;
 pub use netabase_store_derive::{NetabaseModel, netabase_definition_module};
-pub use store::{NetabaseStore, Store, StoreTree};
-pub use tree::{Iter, SecondaryIter, Tree};
+pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery};
+pub use store::{Batch, NetabaseStore, Store, StoreTree};
+pub use tree::Tree;
 pub use txn::{ReadTree, ReadTxn, WriteTree, WriteTxn};
 
 /// The pinned rkyv, re-exported so generated code and users name one version.
@@ -120,9 +122,9 @@ pub mod errors {
 pub mod prelude {
     pub use crate::config::FileConfig;
     pub use crate::error::NetabaseError;
-    pub use crate::key::Key;
+    pub use crate::key::{BytesPrefix, Key, KeyNewtype, KeyPrefix, StrPrefix};
     pub use crate::traits::definition::NetabaseDefinitionTrait;
-    pub use crate::traits::model::{NetabaseModelTrait, SecondaryKeyEnum};
+    pub use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
     pub use crate::{NetabaseModel, NetabaseStore, Store, netabase_definition_module};
 }
 
@@ -134,10 +136,10 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::index::IndexEntries;
-    pub use crate::key::Key;
+    pub use crate::key::{Key, KeyNewtype};
     pub use crate::traits::definition::NetabaseDefinitionTrait;
     pub use crate::traits::model::{
-        ModelInfo, NetabaseModelTrait, SecondaryKeyEnum, SecondaryKeyInfo,
+        ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryKeyInfo,
     };
 
     /// FNV-1a over the layout texts: the definition fingerprint, computed at compile time.

@@ -238,6 +238,32 @@ where
         }
     }
 
+    /// How many records hold the secondary key value `key` (reads only the index).
+    pub fn count_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<u64> {
+        self.with_read(|t| t.count_by_secondary_key(key))
+    }
+
+    /// Removes the records stored under `keys` in one transaction; returns how many existed.
+    pub fn remove_many<I>(&self, keys: I) -> Result<usize>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::PrimaryKey>,
+    {
+        self.with_write(|t| t.remove_many(keys))
+    }
+
+    /// Starts a batch: puts and removes collected in memory and applied in one write
+    /// transaction at [`Batch::commit`], all or nothing.
+    pub fn create_batch(&self) -> Result<Batch<'_, D, B, M>> {
+        Ok(Batch {
+            tree: StoreTree {
+                store: self.store,
+                _model: PhantomData,
+            },
+            ops: Vec::new(),
+        })
+    }
+
     /// The number of records.
     pub fn len(&self) -> Result<u64> {
         self.with_read(|t| t.len())
@@ -251,5 +277,68 @@ where
     /// Removes every record of this model.
     pub fn clear(&self) -> Result<()> {
         self.with_write(|t| t.clear())
+    }
+}
+
+enum BatchOp<M: NetabaseModelTrait> {
+    Put(M),
+    Remove(M::PrimaryKey),
+}
+
+/// Puts and removes applied atomically: all of them or none. From
+/// [`StoreTree::create_batch`].
+///
+/// Nothing touches the store until [`commit`](Batch::commit); dropping the batch discards
+/// it. Operations apply in the order they were added, so a later put of the same key wins.
+#[must_use = "a batch does nothing until it is committed"]
+pub struct Batch<'s, D, B, M: NetabaseModelTrait> {
+    tree: StoreTree<'s, D, B, M>,
+    ops: Vec<BatchOp<M>>,
+}
+
+impl<D, B, M> Batch<'_, D, B, M>
+where
+    D: NetabaseDefinitionTrait,
+    B: Backend,
+    M: NetabaseModelTrait<Definition = D>,
+{
+    /// Adds a put.
+    pub fn put(&mut self, model: M) -> Result<()> {
+        self.ops.push(BatchOp::Put(model));
+        Ok(())
+    }
+
+    /// Adds a remove.
+    pub fn remove(&mut self, key: M::PrimaryKey) -> Result<()> {
+        self.ops.push(BatchOp::Remove(key));
+        Ok(())
+    }
+
+    /// The number of queued operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether no operation is queued.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Applies every operation in one write transaction. If any fails (a unique-key clash,
+    /// a corrupt record, a backend error), the transaction is rolled back and nothing of the
+    /// batch is written.
+    pub fn commit(self) -> Result<()> {
+        let Batch { tree, ops } = self;
+        tree.with_write(|t| {
+            for op in ops {
+                match op {
+                    BatchOp::Put(m) => t.put(m)?,
+                    BatchOp::Remove(k) => {
+                        t.delete(k)?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 }

@@ -30,7 +30,7 @@ pub mod model {
     use rkyv::{Archive, Deserialize, Portable, Serialize};
 
     use crate::index::IndexEntries;
-    use crate::key::Key;
+    use crate::key::KeyNewtype;
     use crate::traits::definition::NetabaseDefinitionTrait;
 
     /// Static description of one secondary key of a model.
@@ -88,7 +88,7 @@ pub mod model {
         /// The definition this model belongs to.
         type Definition: NetabaseDefinitionTrait;
         /// The primary key newtype (`UserPrimaryKey`).
-        type PrimaryKey: Key;
+        type PrimaryKey: KeyNewtype;
         /// The secondary key enum (`UserSecondaryKeys`).
         type SecondaryKeys: SecondaryKeyEnum;
         /// The model's static description.
@@ -107,5 +107,12 @@ pub mod model {
         fn index_entries(&self, entries: &mut IndexEntries);
         /// Pushes every secondary index entry of an archived record (the same entries).
         fn archived_index_entries(archived: &Self::Archived, entries: &mut IndexEntries);
+    }
+
+    /// A secondary key newtype of model `M` (`UserEmailSecondaryKey` of `User`): what typed
+    /// secondary range and prefix queries take.
+    pub trait SecondaryKey<M>: KeyNewtype {
+        /// The tag of this key's entries in the model's index table.
+        const TAG: u8;
     }
 }

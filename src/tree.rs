@@ -13,7 +13,8 @@ use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
 use crate::index::IndexPlanner;
 use crate::key::{Key, prefix_successor};
-use crate::traits::model::{NetabaseModelTrait, SecondaryKeyEnum};
+use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
+use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
 
 /// One model's records inside one transaction.
 ///
@@ -85,7 +86,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     ) -> Result<SecondaryIter<'_, M, T>> {
         let key = key.borrow();
         let Some(index) = &self.index else {
-            return Ok(SecondaryIter::empty(&self.primary));
+            return Ok(SecondaryIter::new(None, &self.primary, 0));
         };
         let mut buf = self.keys.borrow_mut();
         buf.clear();
@@ -96,68 +97,78 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         let lower = buf.get(..prefix_len).unwrap_or_default();
         let upper = upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
         let range = index.range(Bound::Included(lower), upper, Direction::Forward)?;
-        Ok(SecondaryIter {
-            range: Some(range),
-            primary: &self.primary,
-            prefix_len,
-            _model: PhantomData,
-        })
+        Ok(SecondaryIter::new(Some(range), &self.primary, prefix_len))
+    }
+
+    /// For each secondary key value, in order, the records holding it.
+    pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<Ref<M, T::Guard<'_>>>>>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::SecondaryKeys>,
+    {
+        keys.into_iter()
+            .map(|k| self.get_by_secondary_key(k)?.collect())
+            .collect()
     }
 
     /// How many records hold the secondary key value `key` (reads only the index).
     pub fn count_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<u64> {
-        let iter = self.get_by_secondary_key(key)?;
-        let Some(range) = iter.range else {
-            return Ok(0);
-        };
-        let mut n = 0;
-        for entry in range {
-            entry?;
-            n += 1;
-        }
-        Ok(n)
+        self.get_by_secondary_key(key)?.count_entries()
+    }
+
+    /// The records stored under `keys`, in order (`None` where there is none).
+    pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<Ref<M, T::Guard<'_>>>>>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::PrimaryKey>,
+    {
+        keys.into_iter().map(|k| self.get(k)).collect()
+    }
+
+    /// A query over records by primary key: ranges, prefixes, reverse order, limits and
+    /// cursor pagination. See [`PrimaryQuery`].
+    pub fn query(&self) -> PrimaryQuery<'_, 't, M, T> {
+        PrimaryQuery::new(self)
+    }
+
+    /// A query over records by the secondary key `K` (`UserEmailSecondaryKey`): exact
+    /// values, ranges, prefixes, reverse order, limits and cursor pagination. See
+    /// [`SecondaryQuery`].
+    pub fn query_by<K: SecondaryKey<M>>(&self) -> SecondaryQuery<'_, 't, M, T, K> {
+        SecondaryQuery::new(self)
     }
 
     /// Every record, in primary-key order.
     pub fn iter(&self) -> Result<Iter<'_, M, T>> {
-        self.range::<M::PrimaryKey, _>(..)
+        self.query().iter()
     }
 
     /// The records whose primary keys lie in `range` (any Rust range of primary keys, such
     /// as `UserPrimaryKey(10)..UserPrimaryKey(20)` or `..=UserPrimaryKey(5)`), in
     /// primary-key order.
-    pub fn range<K, R>(&self, range: R) -> Result<Iter<'_, M, T>>
+    pub fn range<Q, R>(&self, range: R) -> Result<Iter<'_, M, T>>
     where
-        K: Borrow<M::PrimaryKey>,
-        R: RangeBounds<K>,
+        Q: Borrow<M::PrimaryKey>,
+        R: RangeBounds<Q>,
     {
-        self.range_in(range, Direction::Forward)
+        self.query().range(range).iter()
     }
 
     /// Like [`range`](Self::range), in descending primary-key order.
-    pub fn range_rev<K, R>(&self, range: R) -> Result<Iter<'_, M, T>>
+    pub fn range_rev<Q, R>(&self, range: R) -> Result<Iter<'_, M, T>>
     where
-        K: Borrow<M::PrimaryKey>,
-        R: RangeBounds<K>,
+        Q: Borrow<M::PrimaryKey>,
+        R: RangeBounds<Q>,
     {
-        self.range_in(range, Direction::Reverse)
+        self.query().range(range).rev().iter()
     }
 
-    fn range_in<K, R>(&self, range: R, direction: Direction) -> Result<Iter<'_, M, T>>
-    where
-        K: Borrow<M::PrimaryKey>,
-        R: RangeBounds<K>,
-    {
-        let mut buf = self.keys.borrow_mut();
-        buf.clear();
-        let lower = encode_bound(range.start_bound(), &mut buf);
-        let upper = encode_bound(range.end_bound(), &mut buf);
-        let slice = |b: Bound<(usize, usize)>| b.map(|(s, e)| buf.get(s..e).unwrap_or_default());
-        let range = self.primary.range(slice(lower), slice(upper), direction)?;
-        Ok(Iter {
-            range,
-            _model: PhantomData,
-        })
+    pub(crate) fn primary_table(&self) -> &T {
+        &self.primary
+    }
+
+    pub(crate) fn index_table(&self) -> Option<&T> {
+        self.index.as_ref()
     }
 
     /// The number of records.
@@ -168,23 +179,6 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     /// Whether the tree has no records.
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.primary.is_empty()?)
-    }
-}
-
-/// Encodes one bound into `buf`, returning where its bytes sit.
-fn encode_bound<K: Key, Q: Borrow<K>>(
-    bound: Bound<&Q>,
-    buf: &mut Vec<u8>,
-) -> Bound<(usize, usize)> {
-    let mut at = |k: &Q| {
-        let start = buf.len();
-        k.borrow().encode_key(buf);
-        (start, buf.len())
-    };
-    match bound {
-        Bound::Included(k) => Bound::Included(at(k)),
-        Bound::Excluded(k) => Bound::Excluded(at(k)),
-        Bound::Unbounded => Bound::Unbounded,
     }
 }
 
@@ -251,6 +245,20 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     /// existed.
     pub fn delete(&mut self, key: impl Borrow<M::PrimaryKey>) -> Result<bool> {
         self.remove_with(key, |_| Ok(())).map(|r| r.is_some())
+    }
+
+    /// Removes the records stored under `keys` (and their index entries); returns how many
+    /// existed.
+    pub fn remove_many<I>(&mut self, keys: I) -> Result<usize>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<M::PrimaryKey>,
+    {
+        let mut removed = 0;
+        for key in keys {
+            removed += usize::from(self.delete(key)?);
+        }
+        Ok(removed)
     }
 
     fn remove_with<R>(
@@ -361,62 +369,4 @@ fn poison_on_err<R>(
         }
         NetabaseError::Backend(e)
     })
-}
-
-/// An iterator over records in primary-key order, from [`Tree::iter`] and [`Tree::range`].
-pub struct Iter<'a, M: NetabaseModelTrait, T: ReadTable + 'a> {
-    range: T::Range<'a>,
-    _model: PhantomData<fn() -> M>,
-}
-
-impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for Iter<'a, M, T> {
-    type Item = Result<Ref<M, T::Guard<'a>>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        Some(match self.range.next()? {
-            Ok((key, value)) => Ref::new(value, M::INFO.table, key.as_ref()),
-            Err(e) => Err(e.into()),
-        })
-    }
-}
-
-/// An iterator over the records holding one secondary key value, from
-/// [`Tree::get_by_secondary_key`].
-pub struct SecondaryIter<'a, M: NetabaseModelTrait, T: ReadTable + 'a> {
-    range: Option<T::Range<'a>>,
-    primary: &'a T,
-    prefix_len: usize,
-    _model: PhantomData<fn() -> M>,
-}
-
-impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> SecondaryIter<'a, M, T> {
-    fn empty(primary: &'a T) -> Self {
-        SecondaryIter {
-            range: None,
-            primary,
-            prefix_len: 0,
-            _model: PhantomData,
-        }
-    }
-}
-
-impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for SecondaryIter<'a, M, T> {
-    type Item = Result<Ref<M, T::Guard<'a>>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let (index_key, _) = match self.range.as_mut()?.next()? {
-            Ok(entry) => entry,
-            Err(e) => return Some(Err(e.into())),
-        };
-        let index_key = index_key.as_ref();
-        let primary_key = index_key.get(self.prefix_len..).unwrap_or_default();
-        Some(match self.primary.get(primary_key) {
-            Ok(Some(guard)) => Ref::new(guard, M::INFO.table, primary_key),
-            Ok(None) => Err(NetabaseError::IndexInconsistent {
-                table: M::INFO.index_table,
-                index_key: index_key.to_vec(),
-            }),
-            Err(e) => Err(e.into()),
-        })
-    }
 }

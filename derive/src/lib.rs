@@ -63,7 +63,13 @@ pub fn netabase_definition_module(attr: TokenStream, item: TokenStream) -> Token
 /// `enum UserKeys { Primary(UserPrimaryKey), Secondary(UserSecondaryKeys) }`.
 #[proc_macro_derive(
     NetabaseModel,
-    attributes(netabase, primary_key, secondary_key, __netabase_in_module)
+    attributes(
+        netabase,
+        primary_key,
+        secondary_key,
+        compound_key,
+        __netabase_in_module
+    )
 )]
 pub fn derive_netabase_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -143,7 +149,7 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
             }
         }
         s.attrs.push(parse_quote!(#[__netabase_in_module]));
-        if analyze_fields(&s.ident, &s.fields).is_err() {
+        if analyze_fields(&s.ident, &s.attrs, &s.fields).is_err() {
             // The derive reports the error on the model itself; generating the definition
             // on top of a model with no implementation would only add noise.
             invalid = true;
@@ -252,7 +258,83 @@ fn check_definition_attr(s: &ItemStruct, definition: &Ident) -> syn::Result<()> 
 struct KeyField {
     ident: Ident,
     ty: Type,
+}
+
+/// How a secondary key's index entries come from the record.
+enum SkKind {
+    /// One entry holding the field's value.
+    Plain(Ident),
+    /// An `Option<T>` field: one entry for `Some(v)`, none for `None`.
+    Optional(Ident),
+    /// A `Vec<T>` field (T != u8): one entry per element.
+    Multi(Ident),
+    /// Several fields: one entry holding the tuple of their values.
+    Compound(Vec<KeyField>),
+}
+
+struct SecondaryKey {
+    /// The field's name, or the compound key's name.
+    name: String,
+    /// The variant and newtype stem (`Email`, `AuthorDate`).
+    variant: Ident,
+    /// The key type a lookup takes (`String` for `Option<String>` / `Vec<String>` fields,
+    /// a tuple for compound keys).
+    key_ty: Type,
+    kind: SkKind,
     unique: bool,
+    span: Span,
+}
+
+/// `Option<T>` → `Some(T)`, for any single-argument generic named `wrapper`.
+fn generic_arg<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+fn is_u8(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.is_ident("u8"))
+}
+
+/// `#[compound_key(AuthorDate = (author_id, created_at))]`, optionally `, unique`.
+struct CompoundAttr {
+    name: Ident,
+    fields: Vec<Ident>,
+    unique: bool,
+}
+
+impl Parse for CompoundAttr {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let content;
+        syn::parenthesized!(content in input);
+        let fields = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect();
+        let mut unique = false;
+        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let opt: Ident = input.parse()?;
+            if opt != "unique" {
+                return Err(syn::Error::new(opt.span(), "expected `unique`"));
+            }
+            unique = true;
+        }
+        Ok(CompoundAttr {
+            name,
+            fields,
+            unique,
+        })
+    }
 }
 
 fn has_attr<'a>(attrs: &'a [Attribute], name: &str) -> Option<&'a Attribute> {
@@ -283,7 +365,7 @@ fn type_text(ty: &Type) -> String {
 /// The keys and layout text of a model, with every misuse reported at its span.
 struct Analysis {
     primary: KeyField,
-    secondary: Vec<KeyField>,
+    secondary: Vec<SecondaryKey>,
     layout: String,
 }
 
@@ -313,7 +395,27 @@ fn reject_non_key_type(ty: &Type) -> syn::Result<()> {
     ))
 }
 
-fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
+fn secondary_option(attr: &Attribute) -> syn::Result<bool> {
+    match &attr.meta {
+        Meta::Path(_) => Ok(false),
+        Meta::List(list) => {
+            let opt: Ident = list.parse_args()?;
+            if opt != "unique" {
+                return Err(syn::Error::new(
+                    opt.span(),
+                    "unknown secondary key option; expected `#[secondary_key(unique)]`",
+                ));
+            }
+            Ok(true)
+        }
+        Meta::NameValue(nv) => Err(syn::Error::new(
+            nv.span(),
+            "expected `#[secondary_key]` or `#[secondary_key(unique)]`",
+        )),
+    }
+}
+
+fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Result<Analysis> {
     let Fields::Named(fields) = fields else {
         return Err(syn::Error::new(
             name.span(),
@@ -321,7 +423,7 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
         ));
     };
     let mut primary: Option<KeyField> = None;
-    let mut secondary: Vec<KeyField> = Vec::new();
+    let mut secondary: Vec<SecondaryKey> = Vec::new();
     let mut layout = format!("{name}{{");
     for field in &fields.named {
         let ident = field
@@ -347,7 +449,7 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
             }
             if has_attr(&field.attrs, "secondary_key").is_some() {
                 return Err(syn::Error::new(
-                    attr.span(),
+                    attr.path().span(),
                     "a field cannot be both the primary key and a secondary key",
                 ));
             }
@@ -355,46 +457,28 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
             primary = Some(KeyField {
                 ident: ident.clone(),
                 ty: field.ty.clone(),
-                unique: true,
             });
             roles.push("pk".to_string());
         }
         if let Some(attr) = has_attr(&field.attrs, "secondary_key") {
-            let unique = match &attr.meta {
-                Meta::Path(_) => false,
-                Meta::List(list) => {
-                    let opt: Ident = list.parse_args()?;
-                    if opt != "unique" {
-                        return Err(syn::Error::new(
-                            opt.span(),
-                            "unknown secondary key option; expected `#[secondary_key(unique)]`",
-                        ));
-                    }
-                    true
-                }
-                Meta::NameValue(nv) => {
-                    return Err(syn::Error::new(
-                        nv.span(),
-                        "expected `#[secondary_key]` or `#[secondary_key(unique)]`",
-                    ));
-                }
+            let unique = secondary_option(attr)?;
+            let tag = secondary.len();
+            let (kind, key_ty, mark) = if let Some(inner) = generic_arg(&field.ty, "Option") {
+                (SkKind::Optional(ident.clone()), inner.clone(), "?")
+            } else if let Some(inner) = generic_arg(&field.ty, "Vec").filter(|t| !is_u8(t)) {
+                (SkKind::Multi(ident.clone()), inner.clone(), "*")
+            } else {
+                (SkKind::Plain(ident.clone()), field.ty.clone(), "")
             };
-            if secondary.len() >= usize::from(u8::MAX) {
-                return Err(syn::Error::new(
-                    attr.span(),
-                    "a model can have at most 255 secondary keys",
-                ));
-            }
-            reject_non_key_type(&field.ty)?;
-            roles.push(format!(
-                "sk{}{}",
-                secondary.len(),
-                if unique { "u" } else { "" }
-            ));
-            secondary.push(KeyField {
-                ident: ident.clone(),
-                ty: field.ty.clone(),
+            reject_non_key_type(&key_ty)?;
+            roles.push(format!("sk{tag}{mark}{}", if unique { "u" } else { "" }));
+            secondary.push(SecondaryKey {
+                name: ident.to_string(),
+                variant: format_ident!("{}", to_pascal(&ident.to_string()), span = ident.span()),
+                key_ty,
+                kind,
                 unique,
+                span: ident.span(),
             });
         }
         layout.push_str(&format!("{ident}:{}", type_text(&field.ty)));
@@ -403,6 +487,65 @@ fn analyze_fields(name: &Ident, fields: &Fields) -> syn::Result<Analysis> {
             layout.push_str(&r);
         }
         layout.push(';');
+    }
+    for attr in attrs.iter().filter(|a| a.path().is_ident("compound_key")) {
+        let c: CompoundAttr = attr.parse_args()?;
+        if c.fields.is_empty() || c.fields.len() > 6 {
+            return Err(syn::Error::new(
+                c.name.span(),
+                "a compound key combines 1 to 6 fields: `#[compound_key(Name = (field_a, field_b))]`",
+            ));
+        }
+        let mut parts = Vec::new();
+        for f in &c.fields {
+            let Some(field) = fields.named.iter().find(|x| x.ident.as_ref() == Some(f)) else {
+                return Err(syn::Error::new(
+                    f.span(),
+                    format!("`{name}` has no field `{f}`"),
+                ));
+            };
+            if parts.iter().any(|p: &KeyField| &p.ident == f) {
+                return Err(syn::Error::new(
+                    f.span(),
+                    format!("field `{f}` appears twice"),
+                ));
+            }
+            reject_non_key_type(&field.ty)?;
+            parts.push(KeyField {
+                ident: f.clone(),
+                ty: field.ty.clone(),
+            });
+        }
+        if secondary.iter().any(|k| k.variant == c.name) {
+            return Err(syn::Error::new(
+                c.name.span(),
+                format!("`{name}` already has a secondary key named `{}`", c.name),
+            ));
+        }
+        let types = parts.iter().map(|p| &p.ty);
+        let key_ty: Type = parse_quote!((#(#types,)*));
+        let tag = secondary.len();
+        let names: Vec<String> = parts.iter().map(|p| p.ident.to_string()).collect();
+        layout.push_str(&format!(
+            "+{}({})@sk{tag}{};",
+            c.name,
+            names.join(","),
+            if c.unique { "u" } else { "" }
+        ));
+        secondary.push(SecondaryKey {
+            name: c.name.to_string(),
+            variant: c.name.clone(),
+            key_ty,
+            kind: SkKind::Compound(parts),
+            unique: c.unique,
+            span: c.name.span(),
+        });
+    }
+    if secondary.len() > usize::from(u8::MAX) {
+        return Err(syn::Error::new(
+            name.span(),
+            "a model can have at most 255 secondary keys",
+        ));
     }
     layout.push('}');
     let Some(primary) = primary else {
@@ -457,7 +600,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
         primary,
         secondary,
         layout,
-    } = analyze_fields(name, fields)?;
+    } = analyze_fields(name, &input.attrs, fields)?;
 
     let vis = &input.vis;
     let name_str = name.to_string();
@@ -468,9 +611,12 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let pk_field = &primary.ident;
     let pk_ty = &primary.ty;
 
-    // Every key field's type must implement `Key`; the error points at the field's type.
-    let key_asserts = std::iter::once(&primary).chain(&secondary).map(|k| {
-        let ty = &k.ty;
+    // Every key type must implement `Key`; the error points at the field's type.
+    let key_types = std::iter::once(pk_ty).chain(secondary.iter().flat_map(|k| match &k.kind {
+        SkKind::Compound(parts) => parts.iter().map(|p| &p.ty).collect::<Vec<_>>(),
+        _ => vec![&k.key_ty],
+    }));
+    let key_asserts = key_types.map(|ty| {
         quote_spanned! {ty.span()=>
             const _: fn() = {
                 fn assert_key<K: ::netabase_store::__private::Key>() {}
@@ -509,6 +655,16 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 ) -> ::core::result::Result<Self, ::netabase_store::key::KeyDecodeError> {
                     <#ty as ::netabase_store::__private::Key>::decode_key(input).map(#newtype)
                 }
+                #[inline]
+                fn skip_key(
+                    input: &mut &[u8],
+                ) -> ::core::result::Result<(), ::netabase_store::key::KeyDecodeError> {
+                    <#ty as ::netabase_store::__private::Key>::skip_key(input)
+                }
+            }
+
+            impl ::netabase_store::__private::KeyNewtype for #newtype {
+                type Inner = #ty;
             }
 
             impl ::core::convert::From<#ty> for #newtype {
@@ -522,24 +678,90 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let pk_newtype = key_newtype(&pk_name, pk_ty, format!("The primary key of a `{name}`."));
     let sk_newtypes: Vec<Ident> = secondary
         .iter()
-        .map(|k| format_ident!("{}{}SecondaryKey", name, to_pascal(&k.ident.to_string())))
+        .map(|k| format_ident!("{}{}SecondaryKey", name, k.variant, span = k.span))
         .collect();
-    let sk_variants: Vec<Ident> = secondary
-        .iter()
-        .map(|k| format_ident!("{}", to_pascal(&k.ident.to_string())))
-        .collect();
+    let sk_variants: Vec<&Ident> = secondary.iter().map(|k| &k.variant).collect();
     let sk_defs = secondary.iter().zip(&sk_newtypes).map(|(k, n)| {
         key_newtype(
             n,
-            &k.ty,
-            format!("The `{}` secondary key of a `{name}`.", k.ident),
+            &k.key_ty,
+            format!("The `{}` secondary key of a `{name}`.", k.name),
         )
     });
-    let sk_fields: Vec<&Ident> = secondary.iter().map(|k| &k.ident).collect();
-    let sk_types: Vec<&Type> = secondary.iter().map(|k| &k.ty).collect();
     let sk_tags: Vec<u8> = (0..secondary.len()).map(|i| i as u8).collect();
     let sk_uniques: Vec<bool> = secondary.iter().map(|k| k.unique).collect();
-    let sk_names: Vec<String> = secondary.iter().map(|k| k.ident.to_string()).collect();
+    let sk_names: Vec<String> = secondary.iter().map(|k| k.name.clone()).collect();
+
+    let key_path = quote!(::netabase_store::__private::Key);
+    let mut push_owned = Vec::new();
+    let mut push_archived = Vec::new();
+    let mut collect_keys = Vec::new();
+    for (i, k) in secondary.iter().enumerate() {
+        let (tag, unique, ty) = (sk_tags[i], k.unique, &k.key_ty);
+        let (variant, newtype) = (&k.variant, &sk_newtypes[i]);
+        let wrap = |inner: TokenStream2| quote!(#sk_enum::#variant(#newtype(#inner)));
+        match &k.kind {
+            SkKind::Plain(f) => {
+                push_owned.push(quote!(entries.push::<#ty>(#tag, #unique, &self.#f);));
+                push_archived
+                    .push(quote!(entries.push_archived::<#ty>(#tag, #unique, &archived.#f);));
+                let key = wrap(quote!(::core::clone::Clone::clone(&self.#f)));
+                collect_keys.push(quote!(keys.push(#key);));
+            }
+            SkKind::Optional(f) => {
+                push_owned.push(quote! {
+                    if let ::core::option::Option::Some(value) = &self.#f {
+                        entries.push::<#ty>(#tag, #unique, value);
+                    }
+                });
+                push_archived.push(quote! {
+                    if let ::netabase_store::rkyv::option::ArchivedOption::Some(value) = &archived.#f {
+                        entries.push_archived::<#ty>(#tag, #unique, value);
+                    }
+                });
+                let key = wrap(quote!(::core::clone::Clone::clone(value)));
+                collect_keys.push(quote! {
+                    if let ::core::option::Option::Some(value) = &self.#f {
+                        keys.push(#key);
+                    }
+                });
+            }
+            SkKind::Multi(f) => {
+                push_owned.push(quote! {
+                    for value in self.#f.iter() {
+                        entries.push::<#ty>(#tag, #unique, value);
+                    }
+                });
+                push_archived.push(quote! {
+                    for value in archived.#f.iter() {
+                        entries.push_archived::<#ty>(#tag, #unique, value);
+                    }
+                });
+                let key = wrap(quote!(::core::clone::Clone::clone(value)));
+                collect_keys.push(quote! {
+                    for value in self.#f.iter() {
+                        keys.push(#key);
+                    }
+                });
+            }
+            SkKind::Compound(parts) => {
+                let fs: Vec<&Ident> = parts.iter().map(|p| &p.ident).collect();
+                let ts: Vec<&Type> = parts.iter().map(|p| &p.ty).collect();
+                push_owned.push(quote! {
+                    entries.push_encoded(#tag, #unique, |out| {
+                        #(<#ts as #key_path>::encode_key(&self.#fs, out);)*
+                    });
+                });
+                push_archived.push(quote! {
+                    entries.push_encoded(#tag, #unique, |out| {
+                        #(<#ts as #key_path>::encode_archived_key(&archived.#fs, out);)*
+                    });
+                });
+                let key = wrap(quote!((#(::core::clone::Clone::clone(&self.#fs),)*)));
+                collect_keys.push(quote!(keys.push(#key);));
+            }
+        }
+    }
 
     Ok(quote! {
         #(#key_asserts)*
@@ -547,7 +769,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
         #pk_newtype
         #(#sk_defs)*
 
-        #[doc = concat!("The secondary keys of a `", #name_str, "`, one variant per `#[secondary_key]` field.")]
+        #[doc = concat!("The secondary keys of a `", #name_str, "`, one variant per `#[secondary_key]` field and `#[compound_key]`.")]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #vis enum #sk_enum {
             #(
@@ -561,6 +783,10 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 fn from(key: #sk_newtypes) -> Self {
                     #sk_enum::#sk_variants(key)
                 }
+            }
+
+            impl ::netabase_store::__private::SecondaryKey<#name> for #sk_newtypes {
+                const TAG: u8 = #sk_tags;
             }
         )*
 
@@ -611,10 +837,11 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 #pk_name(::core::clone::Clone::clone(&self.#pk_field))
             }
 
+            #[allow(unused_mut)]
             fn secondary_keys(&self) -> ::std::vec::Vec<#sk_enum> {
-                ::std::vec![
-                    #(#sk_enum::#sk_variants(#sk_newtypes(::core::clone::Clone::clone(&self.#sk_fields)))),*
-                ]
+                let mut keys = ::std::vec::Vec::new();
+                #(#collect_keys)*
+                keys
             }
 
             #[inline]
@@ -633,7 +860,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #[inline]
             #[allow(unused_variables)]
             fn index_entries(&self, entries: &mut ::netabase_store::__private::IndexEntries) {
-                #(entries.push::<#sk_types>(#sk_tags, #sk_uniques, &self.#sk_fields);)*
+                #(#push_owned)*
             }
 
             #[inline]
@@ -642,7 +869,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
                 entries: &mut ::netabase_store::__private::IndexEntries,
             ) {
-                #(entries.push_archived::<#sk_types>(#sk_tags, #sk_uniques, &archived.#sk_fields);)*
+                #(#push_archived)*
             }
         }
     })

@@ -42,6 +42,23 @@ pub mod blog {
         pub plan: Option<String>,
     }
 
+    /// Every kind of secondary key: optional, multi-valued, compound; a tuple primary key.
+    #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
+    #[netabase(BlogDefinition)]
+    #[compound_key(AuthorYear = (author_id, year))]
+    pub struct Article {
+        #[primary_key]
+        pub key: (u64, String),
+        pub author_id: u64,
+        pub year: u16,
+        #[secondary_key]
+        pub category: Option<String>,
+        #[secondary_key]
+        pub tags: Vec<String>,
+        #[secondary_key(unique)]
+        pub slug: Option<String>,
+    }
+
     /// A model without secondary keys.
     #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
     #[netabase(BlogDefinition)]
@@ -69,4 +86,15 @@ pub fn email_key(email: &str) -> UserSecondaryKeys {
 
 pub fn age_key(age: u8) -> UserSecondaryKeys {
     UserSecondaryKeys::Age(UserAgeSecondaryKey(age))
+}
+
+pub fn article(author: u64, title: &str, year: u16, category: Option<&str>, tags: &[&str]) -> Article {
+    Article {
+        key: (author, title.to_string()),
+        author_id: author,
+        year,
+        category: category.map(str::to_string),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        slug: None,
+    }
 }
