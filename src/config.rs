@@ -4,6 +4,21 @@ use std::path::PathBuf;
 
 use crate::error::{NetabaseError, Result};
 
+/// When a commit is durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Durability {
+    /// A commit is on disk before it returns (redb `Durability::Immediate`; sled flushes after
+    /// every commit).
+    #[default]
+    Immediate,
+    /// A commit returns before it is on disk. A crash may lose recent commits but never tears
+    /// one: the store reopens at a consistent earlier commit. [`Store::flush`] makes every
+    /// commit durable (redb `Durability::None`; sled's background flusher).
+    ///
+    /// [`Store::flush`]: crate::Store::flush
+    Eventual,
+}
+
 /// How to open a file-backed store. The same value opens any file backend, so switching
 /// backends is one line.
 ///
@@ -90,6 +105,15 @@ impl FileConfig {
     pub fn cache_size_bytes(&self) -> usize {
         self.cache_size_mb.saturating_mul(1024 * 1024)
     }
+
+    /// The durability `use_fsync` selects.
+    pub fn durability(&self) -> Durability {
+        if self.use_fsync {
+            Durability::Immediate
+        } else {
+            Durability::Eventual
+        }
+    }
 }
 
 /// Builds a [`FileConfig`]; see [`FileConfig::builder`].
@@ -136,8 +160,63 @@ impl FileConfigBuilder {
         self
     }
 
+    /// When commits are durable (the same setting as [`use_fsync`](Self::use_fsync)).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.config.use_fsync = durability == Durability::Immediate;
+        self
+    }
+
     /// The configuration.
     pub fn build(self) -> FileConfig {
         self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let c = FileConfig::new("x");
+        assert_eq!(c.cache_size_mb, 256);
+        assert!(c.create_if_missing && !c.truncate && !c.read_only && c.use_fsync);
+        assert_eq!(c.durability(), Durability::Immediate);
+        assert_eq!(FileConfig::builder().path("x".into()).build(), c);
+    }
+
+    #[test]
+    fn builder_sets_every_option() {
+        let c = FileConfig::builder()
+            .path("p".into())
+            .cache_size_mb(3)
+            .create_if_missing(false)
+            .truncate(true)
+            .read_only(false)
+            .durability(Durability::Eventual)
+            .build();
+        assert_eq!(c.cache_size_bytes(), 3 * 1024 * 1024);
+        assert!(!c.create_if_missing && c.truncate && !c.use_fsync);
+        assert_eq!(c.durability(), Durability::Eventual);
+    }
+
+    #[test]
+    fn contradictory_options_are_typed_errors() {
+        let bad = |c: FileConfig| matches!(c.validate(), Err(NetabaseError::Config { .. }));
+        assert!(bad(FileConfig::default()));
+        assert!(bad(FileConfig::builder()
+            .path("p".into())
+            .read_only(true)
+            .truncate(true)
+            .build()));
+        assert!(bad(FileConfig::builder()
+            .path("p".into())
+            .cache_size_mb(0)
+            .build()));
+        assert!(bad(FileConfig::builder()
+            .path("p".into())
+            .cache_size_mb(usize::MAX)
+            .build()));
+        assert!(FileConfig::new("p").validate().is_ok());
     }
 }

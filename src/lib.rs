@@ -76,7 +76,10 @@
 //!
 //! ## Features
 //!
-//! * `redb` (default): the redb backend, [`Store::redb`], [`Store::open`], [`Store::temp`].
+//! * `native` (default): `redb`, `sled` and `memory`.
+//! * `redb`: the redb backend, [`Store::redb`], [`Store::open`], [`RedbStore`].
+//! * `memory`: the in-memory MVCC backend, [`Store::memory`], [`Store::temp`], [`MemoryStore`].
+//! * `sled`: the sled 0.34 backend, [`Store::sled`], [`SledStore`].
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -92,15 +95,21 @@ pub mod traits;
 mod tree;
 mod txn;
 
-pub use config::FileConfig;
+pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
 pub use meta::{FORMAT, META_TABLE};
 pub use netabase_backend_api as backend;
 pub use netabase_store_derive::{NetabaseModel, netabase_definition_module};
 pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery};
-pub use store::{Batch, NetabaseStore, Store, StoreTree};
-pub use tree::Tree;
+#[cfg(feature = "memory")]
+pub use store::MemoryStore;
+#[cfg(feature = "redb")]
+pub use store::RedbStore;
+#[cfg(feature = "sled")]
+pub use store::SledStore;
+pub use store::{BackendStore, Batch, NetabaseStore, Store, StoreTree};
+pub use tree::{Tree, TreeRef};
 pub use txn::{ReadTree, ReadTxn, WriteTree, WriteTxn};
 
 /// The pinned rkyv, re-exported so generated code and users name one version.
@@ -113,6 +122,20 @@ pub use netabase_backend_redb as redb;
 #[cfg(feature = "redb")]
 pub use netabase_backend_redb::RedbBackend;
 
+/// The memory backend (feature `memory`).
+#[cfg(feature = "memory")]
+pub use netabase_backend_memory as memory;
+
+#[cfg(feature = "memory")]
+pub use netabase_backend_memory::MemoryBackend;
+
+/// The sled backend (feature `sled`).
+#[cfg(feature = "sled")]
+pub use netabase_backend_sled as sled;
+
+#[cfg(feature = "sled")]
+pub use netabase_backend_sled::SledBackend;
+
 /// The error module under the name the 0.0.x releases used.
 pub mod errors {
     pub use crate::error::{Error, NetabaseError, Result};
@@ -120,9 +143,10 @@ pub mod errors {
 
 /// Everything a typical user imports.
 pub mod prelude {
-    pub use crate::config::FileConfig;
+    pub use crate::config::{Durability, FileConfig};
     pub use crate::error::NetabaseError;
     pub use crate::key::{BytesPrefix, Key, KeyNewtype, KeyPrefix, StrPrefix};
+    pub use crate::store::BackendStore;
     pub use crate::traits::definition::NetabaseDefinitionTrait;
     pub use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
     pub use crate::{NetabaseModel, NetabaseStore, Store, netabase_definition_module};

@@ -16,6 +16,9 @@ use crate::key::{Key, prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
 use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
 
+/// A record read from a tree whose tables are `T`.
+pub type TreeRef<'a, M, T> = Ref<M, <T as ReadTable>::Guard<'a>>;
+
 /// One model's records inside one transaction.
 ///
 /// Obtained from [`ReadTxn::open_tree`](crate::ReadTxn::open_tree) or
@@ -101,7 +104,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// For each secondary key value, in order, the records holding it.
-    pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<Ref<M, T::Guard<'_>>>>>
+    pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<TreeRef<'_, M, T>>>>
     where
         I: IntoIterator,
         I::Item: Borrow<M::SecondaryKeys>,
@@ -117,7 +120,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// The records stored under `keys`, in order (`None` where there is none).
-    pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<Ref<M, T::Guard<'_>>>>>
+    pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<TreeRef<'_, M, T>>>>
     where
         I: IntoIterator,
         I::Item: Borrow<M::PrimaryKey>,

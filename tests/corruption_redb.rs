@@ -12,7 +12,8 @@ const USERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("User");
 const USER_INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("User.idx");
 
 fn store_with_garbage(garbage: &[u8]) -> Store<BlogDefinition, RedbBackend> {
-    let store = Store::<BlogDefinition, _>::temp().unwrap();
+    let store =
+        Store::<BlogDefinition, _>::from_backend(RedbBackend::in_memory().unwrap()).unwrap();
     store.open_tree::<User>().put(user(1, "a@x", 5)).unwrap();
     let db = store.backend().database().unwrap();
     let w = db.begin_write().unwrap();
@@ -105,7 +106,8 @@ fn writes_over_a_corrupt_record_fail_and_write_nothing() {
 
 #[test]
 fn an_index_entry_without_its_record_is_reported() {
-    let store = Store::<BlogDefinition, _>::temp().unwrap();
+    let store =
+        Store::<BlogDefinition, _>::from_backend(RedbBackend::in_memory().unwrap()).unwrap();
     store.open_tree::<User>().put(user(1, "a@x", 5)).unwrap();
     let db = store.backend().database().unwrap();
     let w = db.begin_write().unwrap();

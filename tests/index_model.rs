@@ -151,7 +151,17 @@ proptest! {
 
     #[test]
     fn redb_indexes_always_equal_what_records_imply(ops in prop::collection::vec(op(), 1..40)) {
-        let store = Store::<BlogDefinition, _>::temp().unwrap();
-        run(&store, ops);
+        run(&Store::<BlogDefinition, _>::from_backend(netabase_store::RedbBackend::in_memory().unwrap()).unwrap(), ops);
+    }
+
+    #[test]
+    fn sled_indexes_always_equal_what_records_imply(ops in prop::collection::vec(op(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        run(&Store::<BlogDefinition, _>::sled(dir.path().join("db")).unwrap(), ops);
+    }
+
+    #[test]
+    fn memory_indexes_always_equal_what_records_imply(ops in prop::collection::vec(op(), 1..40)) {
+        run(&Store::<BlogDefinition, _>::memory().unwrap(), ops);
     }
 }

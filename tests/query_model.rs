@@ -250,6 +250,18 @@ proptest! {
 
     #[test]
     fn redb_queries_match_the_model((ids, queries, page, churn) in cases()) {
-        run(Store::<BlogDefinition, _>::temp().unwrap(), ids, queries, page, churn);
+        let backend = netabase_store::RedbBackend::in_memory().unwrap();
+        run(Store::<BlogDefinition, _>::from_backend(backend).unwrap(), ids, queries, page, churn);
+    }
+
+    #[test]
+    fn sled_queries_match_the_model((ids, queries, page, churn) in cases()) {
+        let dir = tempfile::tempdir().unwrap();
+        run(Store::<BlogDefinition, _>::sled(dir.path().join("db")).unwrap(), ids, queries, page, churn);
+    }
+
+    #[test]
+    fn memory_queries_match_the_model((ids, queries, page, churn) in cases()) {
+        run(Store::<BlogDefinition, _>::memory().unwrap(), ids, queries, page, churn);
     }
 }

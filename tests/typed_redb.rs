@@ -4,7 +4,12 @@ mod common;
 mod suite;
 
 mod in_memory {
-    typed_suite!(let s = netabase_store::Store::<crate::common::BlogDefinition, _>::temp().unwrap(); s);
+    typed_suite!(
+        let s = netabase_store::Store::<crate::common::BlogDefinition, _>::from_backend(
+            netabase_store::RedbBackend::in_memory().unwrap()
+        ).unwrap();
+        s
+    );
 }
 
 mod on_file {

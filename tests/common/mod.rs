@@ -88,7 +88,13 @@ pub fn age_key(age: u8) -> UserSecondaryKeys {
     UserSecondaryKeys::Age(UserAgeSecondaryKey(age))
 }
 
-pub fn article(author: u64, title: &str, year: u16, category: Option<&str>, tags: &[&str]) -> Article {
+pub fn article(
+    author: u64,
+    title: &str,
+    year: u16,
+    category: Option<&str>,
+    tags: &[&str],
+) -> Article {
     Article {
         key: (author, title.to_string()),
         author_id: author,

@@ -409,10 +409,12 @@ pub fn optional_multi_and_compound_keys_index_what_they_hold<B: Backend>(store: 
     let txn = store.write().unwrap();
     {
         let mut t = txn.open_tree::<Article>().unwrap();
-        t.put(article(1, "a", 2020, Some("rust"), &["db", "zero-copy"])).unwrap();
+        t.put(article(1, "a", 2020, Some("rust"), &["db", "zero-copy"]))
+            .unwrap();
         t.put(article(1, "b", 2021, None, &["db"])).unwrap();
         t.put(article(2, "c", 2020, Some("rust"), &[])).unwrap();
-        t.put(article(2, "d", 2021, Some("go"), &["db", "db"])).unwrap();
+        t.put(article(2, "d", 2021, Some("go"), &["db", "db"]))
+            .unwrap();
     }
     txn.commit().unwrap();
     let txn = store.read().unwrap();
@@ -420,17 +422,36 @@ pub fn optional_multi_and_compound_keys_index_what_they_hold<B: Backend>(store: 
     // Optional: `None` is not indexed.
     let rust = ArticleSecondaryKeys::Category(ArticleCategorySecondaryKey("rust".into()));
     assert_eq!(titles(t.get_by_secondary_key(rust).unwrap()), ["a", "c"]);
-    assert_eq!(t.query_by::<ArticleCategorySecondaryKey>().count().unwrap(), 3);
+    assert_eq!(
+        t.query_by::<ArticleCategorySecondaryKey>().count().unwrap(),
+        3
+    );
     // Multi-valued: one entry per element (duplicates collapse).
     let db = ArticleSecondaryKeys::Tags(ArticleTagsSecondaryKey("db".into()));
-    assert_eq!(titles(t.get_by_secondary_key(db.clone()).unwrap()), ["a", "b", "d"]);
+    assert_eq!(
+        titles(t.get_by_secondary_key(db.clone()).unwrap()),
+        ["a", "b", "d"]
+    );
     assert_eq!(t.query_by::<ArticleTagsSecondaryKey>().count().unwrap(), 4);
     // Compound: queried as a tuple, and by a prefix of it.
     let k = ArticleAuthorYearSecondaryKey((1, 2021));
     assert_eq!(titles(t.query_by().equal(k).iter().unwrap()), ["b"]);
-    assert_eq!(titles(t.query_by::<ArticleAuthorYearSecondaryKey>().prefix((2u64,)).iter().unwrap()), ["c", "d"]);
+    assert_eq!(
+        titles(
+            t.query_by::<ArticleAuthorYearSecondaryKey>()
+                .prefix((2u64,))
+                .iter()
+                .unwrap()
+        ),
+        ["c", "d"]
+    );
     // secondary_keys() lists exactly what is indexed.
-    let a = t.get(ArticlePrimaryKey((1, "a".to_string()))).unwrap().unwrap().deserialize().unwrap();
+    let a = t
+        .get(ArticlePrimaryKey((1, "a".to_string())))
+        .unwrap()
+        .unwrap()
+        .deserialize()
+        .unwrap();
     assert_eq!(a.secondary_keys().len(), 1 + 2 + 1);
 
     // Updates: a record whose multi-valued key loses an element no longer turns up under it;
@@ -460,17 +481,37 @@ pub fn unique_optional_key_clashes_on_insert_and_update<B: Backend>(store: &S<B>
         // Any number of records may have no slug.
         t.put(with_slug("b", None)).unwrap();
         t.put(with_slug("c", None)).unwrap();
-        assert!(matches!(t.put(with_slug("d", Some("hello"))), Err(NetabaseError::UniqueViolation { key: "slug", .. })));
-        assert!(matches!(t.put(with_slug("b", Some("hello"))), Err(NetabaseError::UniqueViolation { .. })));
-        assert!(t.get(ArticlePrimaryKey((1, "d".to_string()))).unwrap().is_none());
-        assert!(t.get(ArticlePrimaryKey((1, "b".to_string()))).unwrap().unwrap().slug.is_none());
+        assert!(matches!(
+            t.put(with_slug("d", Some("hello"))),
+            Err(NetabaseError::UniqueViolation { key: "slug", .. })
+        ));
+        assert!(matches!(
+            t.put(with_slug("b", Some("hello"))),
+            Err(NetabaseError::UniqueViolation { .. })
+        ));
+        assert!(
+            t.get(ArticlePrimaryKey((1, "d".to_string())))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            t.get(ArticlePrimaryKey((1, "b".to_string())))
+                .unwrap()
+                .unwrap()
+                .slug
+                .is_none()
+        );
     }
     txn.commit().unwrap();
 }
 
 pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
     let accounts = store.open_tree::<Account>();
-    let account = |h: &str, e: &str| Account { handle: h.into(), email: e.into(), plan: None };
+    let account = |h: &str, e: &str| Account {
+        handle: h.into(),
+        email: e.into(),
+        plan: None,
+    };
     accounts.put(account("taken", "t@x")).unwrap();
     let mut batch = accounts.create_batch().unwrap();
     batch.put(account("a", "a@x")).unwrap();
@@ -485,18 +526,36 @@ pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
     batch.remove(AccountPrimaryKey("a".into())).unwrap();
     batch.put(account("d", "b@x")).unwrap(); // clashes with b
     batch.put(account("e", "e@x")).unwrap();
-    assert!(matches!(batch.commit(), Err(NetabaseError::UniqueViolation { .. })));
+    assert!(matches!(
+        batch.commit(),
+        Err(NetabaseError::UniqueViolation { .. })
+    ));
     // Nothing of the failed batch was written.
     assert_eq!(accounts.len().unwrap(), 2);
-    assert!(accounts.get(AccountPrimaryKey("a".into())).unwrap().is_some());
-    assert!(accounts.get(AccountPrimaryKey("c".into())).unwrap().is_none());
+    assert!(
+        accounts
+            .get(AccountPrimaryKey("a".into()))
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        accounts
+            .get(AccountPrimaryKey("c".into()))
+            .unwrap()
+            .is_none()
+    );
 
     // Dropping a batch discards it.
     let mut batch = accounts.create_batch().unwrap();
     batch.put(account("z", "z@x")).unwrap();
     drop(batch);
     assert_eq!(accounts.len().unwrap(), 2);
-    assert_eq!(accounts.remove_many([AccountPrimaryKey("a".into()), AccountPrimaryKey("q".into())]).unwrap(), 1);
+    assert_eq!(
+        accounts
+            .remove_many([AccountPrimaryKey("a".into()), AccountPrimaryKey("q".into())])
+            .unwrap(),
+        1
+    );
 }
 
 pub fn primary_prefix_and_pagination<B: Backend>(store: &S<B>) {
@@ -541,7 +600,11 @@ pub fn primary_prefix_and_pagination<B: Backend>(store: &S<B>) {
         }
         let page = q.page().unwrap();
         assert!(page.items.len() <= 5);
-        seen.extend(page.items.iter().map(|r| (r.key.0.to_native(), r.key.1.to_string())));
+        seen.extend(
+            page.items
+                .iter()
+                .map(|r| (r.key.0.to_native(), r.key.1.to_string())),
+        );
         match page.next {
             Some(c) => cursor = Some(netabase_store::Cursor::from_bytes(c.as_bytes().to_vec())),
             None => break,
