@@ -1,4 +1,5 @@
-//! The store records its schema on first open and refuses to open with an incompatible one.
+//! The store records its schema on first open and refuses to open with an incompatible one
+//! (on redb, and once more on sled: the check lives above the backend contract).
 
 use netabase_store::{NetabaseError, RedbBackend, Store};
 
@@ -175,4 +176,25 @@ fn another_archive_format_is_refused() {
     }
     let details = mismatch(Store::<v1::app::AppDefinition, RedbBackend>::redb(&path));
     assert!(details.contains("archive format changed"), "{details}");
+}
+
+#[test]
+fn sled_stores_check_the_schema_too() {
+    use netabase_store::SledBackend;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.sled");
+    {
+        let store = Store::<v1::app::AppDefinition, SledBackend>::sled(&path).unwrap();
+        store
+            .open_tree::<v1::app::User>()
+            .put(v1::app::User {
+                id: 1,
+                name: "a".into(),
+            })
+            .unwrap();
+    }
+    let details = mismatch(Store::<v2_changed_user::app::AppDefinition, SledBackend>::sled(&path));
+    assert!(details.contains("model `User` changed layout"), "{details}");
+    let store = Store::<v1::app::AppDefinition, SledBackend>::sled(&path).unwrap();
+    assert_eq!(store.open_tree::<v1::app::User>().len().unwrap(), 1);
 }
