@@ -49,11 +49,11 @@ pub fn post(id: u64, author_id: u64) -> Post {
         title: format!("Post {id}"),
         author_id,
         year: 2020 + (id % 5) as u16,
-        tags: if id % 2 == 0 {
+        tags: if id.is_multiple_of(2) {
             vec!["rust".into(), "db".into()]
         } else {
             vec!["db".into()]
         },
-        category: (id % 3 == 0).then(|| "news".to_string()),
+        category: id.is_multiple_of(3).then(|| "news".to_string()),
     }
 }
