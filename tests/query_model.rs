@@ -46,7 +46,7 @@ fn seed<B: Backend>(store: &Store<BlogDefinition, B>, ages: &BTreeMap<u64, u8>) 
 fn check_ranges<B: Backend>(
     store: &Store<BlogDefinition, B>,
     ages: &BTreeMap<u64, u8>,
-    (lo, hi, rev, limit): (Bound<u8>, Bound<u8>, bool, Option<usize>),
+    (lo, hi, rev, limit): RangeQuery,
 ) {
     let txn = store.read().unwrap();
     let t = txn.open_tree::<User>().unwrap();
@@ -207,6 +207,12 @@ fn check_pagination<B: Backend>(
     assert_eq!(dedup, seen, "a record was returned twice");
 }
 
+/// One range query: lower and upper bound, reverse, limit.
+type RangeQuery = (Bound<u8>, Bound<u8>, bool, Option<usize>);
+
+/// Records (id, age), range queries, page size, churn between pages (id, insert).
+type Case = (Vec<(u64, u8)>, Vec<RangeQuery>, usize, Vec<(u64, bool)>);
+
 fn churn_ids(rest: &[(u64, bool)]) -> Vec<u64> {
     rest.iter().map(|(id, _)| id * 3 + 1).collect()
 }
@@ -214,7 +220,7 @@ fn churn_ids(rest: &[(u64, bool)]) -> Vec<u64> {
 fn run<B: Backend>(
     store: Store<BlogDefinition, B>,
     ids: Vec<(u64, u8)>,
-    queries: Vec<(Bound<u8>, Bound<u8>, bool, Option<usize>)>,
+    queries: Vec<RangeQuery>,
     page: usize,
     churn: Vec<(u64, bool)>,
 ) {
@@ -226,14 +232,7 @@ fn run<B: Backend>(
     check_pagination(&store, &ages, page, &churn);
 }
 
-fn cases() -> impl Strategy<
-    Value = (
-        Vec<(u64, u8)>,
-        Vec<(Bound<u8>, Bound<u8>, bool, Option<usize>)>,
-        usize,
-        Vec<(u64, bool)>,
-    ),
-> {
+fn cases() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec((0u64..120, 0u8..12), 0..60),
         prop::collection::vec(
