@@ -78,7 +78,20 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
+
+use sync::{Mutex, MutexGuard};
+
+/// The locks this crate takes: std's, or loom's when model-checking (`--cfg loom`), so loom
+/// explores every interleaving of readers, writers and commits. Snapshot data stays behind
+/// std `Arc`s: it is immutable once published, so sharing it involves no synchronisation to
+/// check.
+mod sync {
+    #[cfg(loom)]
+    pub(crate) use loom::sync::{Mutex, MutexGuard};
+    #[cfg(not(loom))]
+    pub(crate) use std::sync::{Mutex, MutexGuard};
+}
 
 use imbl::OrdMap;
 use netabase_backend_api::{
