@@ -212,29 +212,13 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
     /// with the cursor of the next page.
     pub fn page(self) -> Result<Page<Ref<M, T::Guard<'a>>>> {
         let (lower, upper) = self.scan.bounds();
-        let limit = self.scan.limit.unwrap_or(usize::MAX);
-        let mut range = self
+        let range = self
             .tree
             .primary_table()
             .range(lower, upper, self.scan.direction)?;
-        let mut items = Vec::new();
-        let mut last = None;
-        while items.len() < limit {
-            let Some(entry) = range.next() else {
-                return Ok(Page { items, next: None });
-            };
-            let (key, value) = entry?;
-            items.push(Ref::new(value, M::INFO.table, key.as_ref())?);
-            last = Some(key);
-        }
-        let next = match range.next() {
-            None => None,
-            Some(entry) => {
-                entry?;
-                last.map(|k| Cursor(k.as_ref().to_vec()))
-            }
-        };
-        Ok(Page { items, next })
+        collect_page(range, self.scan.limit, |key, value| {
+            Ref::new(value, M::INFO.table, key)
+        })
     }
 
     /// Counts the matching records without reading them.
@@ -247,6 +231,38 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
             self.scan.limit,
         )
     }
+}
+
+/// Collects up to `limit` items of a scan and the cursor after the last one (if more follow).
+fn collect_page<G, I, R>(
+    mut range: I,
+    limit: Option<usize>,
+    mut item: impl FnMut(&[u8], G) -> Result<R>,
+) -> Result<Page<R>>
+where
+    G: AsRef<[u8]>,
+    I: Iterator<Item = std::result::Result<(G, G), netabase_backend_api::BackendError>>,
+{
+    let limit = limit.unwrap_or(usize::MAX);
+    let mut items = Vec::new();
+    let mut last = Vec::new();
+    while items.len() < limit {
+        let Some(entry) = range.next() else {
+            return Ok(Page { items, next: None });
+        };
+        let (key, value) = entry?;
+        last.clear();
+        last.extend_from_slice(key.as_ref());
+        items.push(item(key.as_ref(), value)?);
+    }
+    let next = match range.next() {
+        None => None,
+        Some(entry) => {
+            entry?;
+            (!items.is_empty()).then(|| Cursor(last))
+        }
+    };
+    Ok(Page { items, next })
 }
 
 fn count_entries<I, E>(range: I, limit: Option<usize>) -> Result<u64>
@@ -392,7 +408,6 @@ where
 
     /// Runs the query and returns one page with the cursor of the next page.
     pub fn page(self) -> Result<Page<Ref<M, T::Guard<'a>>>> {
-        let limit = self.scan.limit.unwrap_or(usize::MAX);
         let (lower, upper) = self.scan.bounds();
         let Some(index) = self.tree.index_table() else {
             return Ok(Page {
@@ -400,26 +415,12 @@ where
                 next: None,
             });
         };
-        let mut range = index.range(lower, upper, self.scan.direction)?;
+        let range = index.range(lower, upper, self.scan.direction)?;
         let primary = self.tree.primary_table();
-        let mut items = Vec::new();
-        let mut last: Option<Vec<u8>> = None;
-        while items.len() < limit {
-            let Some(entry) = range.next() else {
-                return Ok(Page { items, next: None });
-            };
-            let (key, _) = entry?;
-            items.push(resolve::<M, T>(primary, self.pk_at, key.as_ref())?);
-            last = Some(key.as_ref().to_vec());
-        }
-        let next = match range.next() {
-            None => None,
-            Some(entry) => {
-                entry?;
-                last.map(Cursor)
-            }
-        };
-        Ok(Page { items, next })
+        let pk_at = self.pk_at;
+        collect_page(range, self.scan.limit, |key, _| {
+            resolve::<M, T>(primary, pk_at, key)
+        })
     }
 
     /// Counts the matching records by reading only the index.
