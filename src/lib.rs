@@ -100,7 +100,7 @@ pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
 pub use meta::{FORMAT, META_TABLE};
 pub use netabase_backend_api as backend;
-pub use netabase_store_derive::{NetabaseModel, netabase_definition_module};
+pub use netabase_store_derive::{NetabaseKey, NetabaseModel, netabase_definition_module};
 pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery};
 #[cfg(feature = "memory")]
 pub use store::MemoryStore;
@@ -149,7 +149,7 @@ pub mod prelude {
     pub use crate::store::BackendStore;
     pub use crate::traits::definition::NetabaseDefinitionTrait;
     pub use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
-    pub use crate::{NetabaseModel, NetabaseStore, Store, netabase_definition_module};
+    pub use crate::{NetabaseKey, NetabaseModel, NetabaseStore, Store, netabase_definition_module};
 }
 
 /// The README's examples, compiled and run as doctests so they stay true.

@@ -79,6 +79,88 @@ pub fn derive_netabase_model(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Makes a single-field tuple struct (`struct UserId(u64);`) a key: its encoding is the
+/// field's, so it orders like the field and can be a primary key, a secondary key, or part
+/// of a tuple or compound key.
+///
+/// The struct must also implement rkyv's `Archive`: inside a `#[netabase_definition_module]`
+/// the module macro adds the rkyv derives; elsewhere derive them yourself with
+/// `#[rkyv(crate = netabase_store::rkyv)]`. A primary key type needs `Debug`, `Clone`, `Eq`,
+/// `Ord` and `Hash` too.
+#[proc_macro_derive(NetabaseKey)]
+pub fn derive_netabase_key(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match expand_key(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let name = &input.ident;
+    let error = || {
+        syn::Error::new(
+            name.span(),
+            "`NetabaseKey` is for a tuple struct with exactly one field, like `struct UserId(u64);`",
+        )
+    };
+    let Data::Struct(data) = &input.data else {
+        return Err(error());
+    };
+    let Fields::Unnamed(fields) = &data.fields else {
+        return Err(error());
+    };
+    let (Some(field), 1) = (fields.unnamed.first(), fields.unnamed.len()) else {
+        return Err(error());
+    };
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "`NetabaseKey` does not support generics",
+        ));
+    }
+    let ty = &field.ty;
+    reject_non_key_type(ty)?;
+    let key = quote!(::netabase_store::__private::Key);
+    Ok(quote! {
+        impl #key for #name {
+            #[inline]
+            fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
+                <#ty as #key>::encode_key(&self.0, out)
+            }
+            #[inline]
+            fn encode_archived_key(
+                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                out: &mut ::std::vec::Vec<u8>,
+            ) {
+                <#ty as #key>::encode_archived_key(&archived.0, out)
+            }
+            #[inline]
+            fn decode_key(
+                input: &mut &[u8],
+            ) -> ::core::result::Result<Self, ::netabase_store::key::KeyDecodeError> {
+                <#ty as #key>::decode_key(input).map(#name)
+            }
+            #[inline]
+            fn skip_key(
+                input: &mut &[u8],
+            ) -> ::core::result::Result<(), ::netabase_store::key::KeyDecodeError> {
+                <#ty as #key>::skip_key(input)
+            }
+        }
+
+        impl ::netabase_store::__private::KeyNewtype for #name {
+            type Inner = #ty;
+        }
+
+        impl ::netabase_store::key::KeyPrefix<#name> for #name {
+            fn encode_prefix(&self, out: &mut ::std::vec::Vec<u8>) {
+                <Self as #key>::encode_key(self, out)
+            }
+        }
+    })
+}
+
 struct ModuleArgs {
     definition: Ident,
     keys: Ident,
@@ -129,25 +211,15 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
     for item in items.iter_mut() {
         let Item::Struct(s) = item else { continue };
         let paths = derives(&s.attrs);
+        if derives_named(&paths, "NetabaseKey") {
+            add_rkyv_derives(s, &paths);
+            continue;
+        }
         if !derives_named(&paths, "NetabaseModel") {
             continue;
         }
         check_definition_attr(s, &definition)?;
-        if !derives_named(&paths, "Archive") {
-            let debug = derives_named(&paths, "Debug");
-            s.attrs.push(parse_quote!(#[derive(
-                ::netabase_store::rkyv::Archive,
-                ::netabase_store::rkyv::Serialize,
-                ::netabase_store::rkyv::Deserialize
-            )]));
-            if debug {
-                s.attrs
-                    .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
-            } else {
-                s.attrs
-                    .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
-            }
-        }
+        add_rkyv_derives(s, &paths);
         s.attrs.push(parse_quote!(#[__netabase_in_module]));
         if analyze_fields(&s.ident, &s.attrs, &s.fields).is_err() {
             // The derive reports the error on the model itself; generating the definition
@@ -234,6 +306,26 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
     };
     items.push(Item::Verbatim(generated));
     Ok(quote!(#module))
+}
+
+/// Adds the rkyv derives (through `netabase_store`'s re-export) unless the struct derives
+/// `Archive` itself.
+fn add_rkyv_derives(s: &mut ItemStruct, paths: &[Path]) {
+    if derives_named(paths, "Archive") {
+        return;
+    }
+    s.attrs.push(parse_quote!(#[derive(
+        ::netabase_store::rkyv::Archive,
+        ::netabase_store::rkyv::Serialize,
+        ::netabase_store::rkyv::Deserialize
+    )]));
+    if derives_named(paths, "Debug") {
+        s.attrs
+            .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
+    } else {
+        s.attrs
+            .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+    }
 }
 
 /// `#[netabase(X)]` must name the module's definition (it may be omitted).
