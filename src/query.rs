@@ -259,7 +259,7 @@ where
         None => None,
         Some(entry) => {
             entry?;
-            (!items.is_empty()).then(|| Cursor(last))
+            (!items.is_empty()).then_some(Cursor(last))
         }
     };
     Ok(Page { items, next })

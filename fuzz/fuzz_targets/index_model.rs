@@ -1,0 +1,229 @@
+//! Model-based differential test of index maintenance, driven by arbitrary operation
+//! sequences, on the memory backend and on redb (in memory).
+//!
+//! Operations: put (insert or update), put_many, remove, delete, clear, commit, rollback
+//! (drop the transaction), and unique clashes (a put taking another record's unique value:
+//! it must fail with `UniqueViolation` naming the holder and change nothing). After every
+//! operation, inside the open write transaction and in a fresh read transaction:
+//!
+//! * the raw index table (`Item.idx`) holds exactly the entries the records imply,
+//!   computed here from docs/format.md with `key_bytes`, not by the planner;
+//! * the raw primary table holds exactly the records' keys;
+//! * every secondary lookup and count, `get`, `len` and `iter` answer as the model does.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use netabase_store::backend::{Backend, ReadTransaction, WriteTransaction};
+use netabase_store::key::key_bytes;
+use netabase_store::traits::model::NetabaseModelTrait;
+use netabase_store::{NetabaseError, Store};
+use netabase_store_fuzz::*;
+
+#[derive(Arbitrary, Debug, Clone)]
+enum Op {
+    Put {
+        id: Bounded<IDS>,
+        spec: Spec,
+    },
+    PutMany {
+        items: SmallVec<(Bounded<IDS>, Spec), 3>,
+    },
+    Remove {
+        id: Bounded<IDS>,
+    },
+    Delete {
+        id: Bounded<IDS>,
+    },
+    /// A put of record `id` that takes the handle (or, with `slug`, the slug) of the
+    /// `victim`-th other record.
+    Clash {
+        id: Bounded<IDS>,
+        victim: Bounded<IDS>,
+        slug: bool,
+        spec: Spec,
+    },
+    Clear,
+    Commit,
+    Rollback,
+}
+
+type Db<B> = Store<FuzzDefinition, B>;
+
+/// What the model says a put must do.
+fn expect_put(pending: &Records, item: &Item) -> Result<(), (&'static str, Vec<u8>)> {
+    match unique_clash(pending, item) {
+        Some((key, holder)) => Err((key, key_bytes(&holder.id))),
+        None => Ok(()),
+    }
+}
+
+fn assert_violation(result: netabase_store::Result<()>, key: &'static str, holder: &[u8]) {
+    match result {
+        Err(NetabaseError::UniqueViolation {
+            model,
+            key: k,
+            existing_primary_key,
+        }) => {
+            assert_eq!(model, "Item");
+            assert_eq!(k, key);
+            assert_eq!(existing_primary_key, holder);
+        }
+        other => panic!("expected a UniqueViolation on `{key}`, got {other:?}"),
+    }
+}
+
+/// Both raw tables of a write transaction, as bytes.
+type Raw = (Entries, Entries);
+
+fn raw_write<B: Backend>(w: &netabase_store::WriteTxn<'_, FuzzDefinition, B>) -> Raw {
+    let txn = w.backend_txn();
+    let primary = scan_entries(&txn.open_table(Item::INFO.table).expect("open primary"));
+    let index = scan_entries(&txn.open_table(Item::INFO.index_table).expect("open index"));
+    (primary, index)
+}
+
+fn check_raw(raw: &Raw, records: &Records) {
+    let primary: Vec<Vec<u8>> = raw.0.iter().map(|(k, _)| k.clone()).collect();
+    let index: Vec<Vec<u8>> = raw.1.iter().map(|(k, _)| k.clone()).collect();
+    let want_index: Vec<Vec<u8>> = expected_index(records).into_iter().collect();
+    assert_eq!(index, want_index, "raw index table");
+    assert!(
+        raw.1.iter().all(|(_, v)| v.is_empty()),
+        "index values are empty"
+    );
+    let want_primary: Vec<Vec<u8>> = expected_primary_keys(records).into_iter().collect();
+    assert_eq!(primary, want_primary, "raw primary table");
+}
+
+fn run<B: Backend>(db: &Db<B>, ops: &[Op]) {
+    let mut committed = Records::new();
+    let mut pending = Records::new();
+    let mut txn = None;
+    for op in ops {
+        let w = txn.get_or_insert_with(|| db.write().expect("begin write"));
+        match op {
+            Op::Put { id, spec } => {
+                let item = spec.item(id.0);
+                let before = raw_write(w);
+                let result = w.open_tree::<Item>().expect("open tree").put(&item);
+                match expect_put(&pending, &item) {
+                    Ok(()) => {
+                        result.expect("put");
+                        pending.insert(id.0, item);
+                    }
+                    Err((key, holder)) => {
+                        assert_violation(result, key, &holder);
+                        assert_eq!(raw_write(w), before, "a refused put changed tables");
+                    }
+                }
+            }
+            Op::PutMany { items } => {
+                let models: Vec<(u8, Item)> = items
+                    .0
+                    .iter()
+                    .map(|(id, spec)| (id.0, spec.item(id.0)))
+                    .collect();
+                let result = w
+                    .open_tree::<Item>()
+                    .expect("open tree")
+                    .put_many(models.iter().map(|(_, m)| m));
+                // `put_many` puts in order and stops at the first refusal; earlier puts stay.
+                let mut refused = None;
+                for (id, item) in &models {
+                    match expect_put(&pending, item) {
+                        Ok(()) => {
+                            pending.insert(*id, item.clone());
+                        }
+                        Err(e) => {
+                            refused = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match refused {
+                    None => result.expect("put_many"),
+                    Some((key, holder)) => assert_violation(result, key, &holder),
+                }
+            }
+            Op::Remove { id } => {
+                let removed = w
+                    .open_tree::<Item>()
+                    .expect("open tree")
+                    .remove(ItemPrimaryKey(pk(id.0)))
+                    .expect("remove");
+                assert_eq!(removed, pending.remove(&id.0));
+            }
+            Op::Delete { id } => {
+                let existed = w
+                    .open_tree::<Item>()
+                    .expect("open tree")
+                    .delete(ItemPrimaryKey(pk(id.0)))
+                    .expect("delete");
+                assert_eq!(existed, pending.remove(&id.0).is_some());
+            }
+            Op::Clash {
+                id,
+                victim,
+                slug,
+                spec,
+            } => {
+                let others: Vec<&Item> = pending
+                    .iter()
+                    .filter(|(k, _)| **k != id.0)
+                    .map(|(_, v)| v)
+                    .collect();
+                if !others.is_empty() {
+                    let victim = others[victim.get() % others.len()];
+                    let mut item = spec.item(id.0);
+                    if *slug && victim.slug.is_some() {
+                        item.slug = victim.slug.clone();
+                    } else {
+                        item.handle = victim.handle.clone();
+                    }
+                    let (key, holder) =
+                        expect_put(&pending, &item).expect_err("the model must predict the clash");
+                    let before = raw_write(w);
+                    let result = w.open_tree::<Item>().expect("open tree").put(&item);
+                    assert_violation(result, key, &holder);
+                    assert_eq!(raw_write(w), before, "a refused put changed tables");
+                }
+            }
+            Op::Clear => {
+                w.open_tree::<Item>()
+                    .expect("open tree")
+                    .clear()
+                    .expect("clear");
+                pending.clear();
+            }
+            Op::Commit => {
+                txn.take().expect("open").commit().expect("commit");
+                committed = pending.clone();
+            }
+            Op::Rollback => {
+                drop(txn.take());
+                pending = committed.clone();
+            }
+        }
+        // Inside the open transaction (read-your-own-writes) ...
+        if let Some(w) = &txn {
+            check_raw(&raw_write(w), &pending);
+            check_lookups(&w.open_tree::<Item>().expect("open tree"), &pending);
+        }
+        // ... and in a fresh read transaction, which sees only what was committed.
+        let r = db.read().expect("begin read");
+        {
+            let t = r.backend_txn();
+            let primary = scan_entries(&t.open_table(Item::INFO.table).expect("open primary"));
+            let index = scan_entries(&t.open_table(Item::INFO.index_table).expect("open index"));
+            check_raw(&(primary, index), &committed);
+        }
+        check_lookups(&r.open_tree::<Item>().expect("open tree"), &committed);
+    }
+}
+
+fuzz_target!(|ops: SmallVec<Op, 32>| {
+    assert_schema_info();
+    run(&Db::memory().expect("memory store"), &ops.0);
+    with_redb_store(|db| run(db, &ops.0));
+});

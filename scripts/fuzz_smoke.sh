@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Fuzz smoke test: builds the cargo-fuzz crate in fuzz/ once, then runs each fuzz target for
+# FUZZ_SECONDS (default 30) and fails on the first crash, hang or assertion failure.
+#
+#   scripts/fuzz_smoke.sh                        # every target, 30 s each
+#   FUZZ_SECONDS=300 scripts/fuzz_smoke.sh       # longer
+#   FUZZ_TARGETS="index_model" scripts/fuzz_smoke.sh
+#
+# Needs the nightly toolchain (installed here if missing) and cargo-fuzz (installed here if
+# missing, about 2.5 minutes). Idempotent: corpora accumulate in fuzz/corpus/<target>/ (not
+# tracked), so a later run starts where the last one ended. A crash leaves its input in
+# fuzz/artifacts/<target>/; reproduce it with
+#   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
+# and shrink it with `cargo +nightly fuzz tmin <target> <file>`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds="${FUZZ_SECONDS:-30}"
+targets="${FUZZ_TARGETS:-key_codec index_model archive_validation query_model}"
+
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "fuzz_smoke: installing the nightly toolchain"
+    rustup toolchain install nightly --profile minimal
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "fuzz_smoke: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+fi
+
+# One build for every target (release, AddressSanitizer, debug assertions on).
+cargo +nightly fuzz build
+
+log_dir=fuzz/target/fuzz_smoke
+mkdir -p "$log_dir"
+for target in $targets; do
+    # -len_control=0: use inputs up to -max_len from the start (the default grows the
+    # length slowly, which would keep a 30 s run at a handful of operations per input).
+    args=(-max_total_time="$seconds" -rss_limit_mb=4096 -timeout=60 -len_control=0
+          -print_final_stats=1)
+    case "$target" in
+        # These keep one redb database per process (see `with_redb_store` in
+        # fuzz/src/lib.rs), which LeakSanitizer's per-input check would rescan every run.
+        index_model | query_model) args+=(-max_len=1024 -detect_leaks=0) ;;
+        archive_validation) args+=(-max_len=1024) ;;
+        *) args+=(-max_len=512) ;;
+    esac
+    mkdir -p "fuzz/corpus/$target"
+    echo "fuzz_smoke: $target for ${seconds}s"
+    log="$log_dir/$target.log"
+    if cargo +nightly fuzz run "$target" -- "${args[@]}" >"$log" 2>&1; then
+        grep -a -E '^#[0-9]+.*DONE|stat::average_exec_per_sec' "$log" || true
+    else
+        tail -n 80 "$log"
+        echo "fuzz_smoke: $target FAILED (log: $log; input: fuzz/artifacts/$target/)" >&2
+        exit 1
+    fi
+done
+echo "fuzz_smoke: all targets passed"
