@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg loom ${RUSTFLAGS:-}"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 export CARGO_TARGET_DIR="${LOOM_TARGET_DIR:-target/loom}"
-cargo test --release --no-default-features --features memory --test loom_unique_index -- --test-threads=1
+cargo test --no-default-features --features memory --test loom_unique_index -- --test-threads=1

@@ -9,7 +9,7 @@
 //!   or the new state, never an index entry without its record or a record missing from the
 //!   index (snapshot isolation of records *and* indexes).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release
+//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test
 //! --no-default-features --features memory --test loom_unique_index` (see scripts/loom.sh).
 #![cfg(loom)]
 
