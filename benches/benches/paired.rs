@@ -1,0 +1,129 @@
+//! Paired wall-time ratios: each typed subject and its baseline run alternately, sample by
+//! sample (ABBA order), on the same machine at the same moment, so load from other
+//! processes hits both alike. The ratio is the median of the per-round ratios.
+//!
+//! ```sh
+//! cargo bench -p netabase_benches --features bench --bench paired
+//! NETABASE_BENCH_SIZES=1000 NETABASE_PAIRED_ROUNDS=21 cargo bench -p netabase_benches --features bench --bench paired
+//! ```
+//!
+//! Writes `<target>/netabase-bench/paired.json` for `scripts/bench_report.py`. Criterion
+//! (`benches/wall.rs`) gives the absolute times; on a shared machine its typed ÷ raw ratios
+//! come from measurements minutes apart and swing with the load, these do not.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use netabase_benches::iteration::{WriteState, timed};
+use netabase_benches::{Fixture, Inputs, Role, Workload, sizes, subject, subjects};
+
+/// The minimum timed length of one sample.
+const SAMPLE: Duration = Duration::from_millis(25);
+
+fn rounds() -> usize {
+    std::env::var("NETABASE_PAIRED_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; this harness takes no arguments.
+    let rounds = rounds();
+    let mut results = Vec::new();
+    for n in sizes() {
+        let inputs = Inputs::new(n);
+        for typed in subjects().into_iter().filter(|s| s.role == Role::Typed) {
+            let base = subject(typed.baseline.expect("typed subjects name a baseline"));
+            let fixtures = [
+                Fixture::populated(&base, &inputs),
+                Fixture::populated(&typed, &inputs),
+            ];
+            let specs = [&base, &typed];
+            for w in Workload::ALL {
+                let mut states = [WriteState::new(n), WriteState::new(n)];
+                // Warm-up, and the number of iterations that makes one sample long enough.
+                let mut reps = [1usize; 2];
+                for i in 0..2 {
+                    let t = timed(w, specs[i], &fixtures[i], &inputs, &mut states[i]);
+                    let t = t.max(Duration::from_micros(1));
+                    reps[i] = (SAMPLE.as_secs_f64() / t.as_secs_f64()).ceil().max(1.0) as usize;
+                }
+                let reps = reps[0].max(reps[1]).min(10_000);
+                let mut per_op = [Vec::new(), Vec::new()];
+                let mut ratios = Vec::new();
+                for round in 0..rounds {
+                    let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                    let mut sample = [0.0f64; 2];
+                    for &i in &order {
+                        let total: Duration = (0..reps)
+                            .map(|_| timed(w, specs[i], &fixtures[i], &inputs, &mut states[i]))
+                            .sum();
+                        sample[i] = total.as_secs_f64() * 1e9 / (reps as f64 * w.ops(n) as f64);
+                    }
+                    ratios.push(sample[1] / sample[0]);
+                    per_op[0].push(sample[0]);
+                    per_op[1].push(sample[1]);
+                }
+                for i in 0..2 {
+                    states[i].restore(&fixtures[i]);
+                }
+                let ratio = median(&mut ratios);
+                let (lo, hi) = (ratios[rounds / 4], ratios[rounds * 3 / 4]);
+                let base_ns = median(&mut per_op[0]);
+                let typed_ns = median(&mut per_op[1]);
+                println!(
+                    "{:<14} {:>7} {:<13} ÷ {:<13} {:>10.1} ns / {:>10.1} ns = {:.3}  (interquartile {:.3} – {:.3}, {} rounds × {} iterations)",
+                    w.name(),
+                    n,
+                    typed.name,
+                    base.name,
+                    typed_ns,
+                    base_ns,
+                    ratio,
+                    lo,
+                    hi,
+                    rounds,
+                    reps
+                );
+                results.push(format!(
+                    "{{\"workload\":\"{}\",\"records\":{},\"typed\":\"{}\",\"baseline\":\"{}\",\"typed_ns\":{:.3},\"baseline_ns\":{:.3},\"ratio\":{:.4},\"ratio_q1\":{:.4},\"ratio_q3\":{:.4},\"rounds\":{},\"iterations\":{}}}",
+                    w.name(),
+                    n,
+                    typed.name,
+                    base.name,
+                    typed_ns,
+                    base_ns,
+                    ratio,
+                    lo,
+                    hi,
+                    rounds,
+                    reps
+                ));
+            }
+        }
+    }
+    let dir = target_dir().join("netabase-bench");
+    std::fs::create_dir_all(&dir).expect("create the results directory");
+    let path = dir.join("paired-results.json");
+    let mut file = std::fs::File::create(&path).expect("create paired-results.json");
+    writeln!(file, "[\n{}\n]", results.join(",\n")).expect("write paired-results.json");
+    println!("wrote {}", path.display());
+}
