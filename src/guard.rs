@@ -33,18 +33,19 @@ pub struct Ref<M: NetabaseModelTrait, G> {
 }
 
 impl<M: NetabaseModelTrait, G: StableBytes> Ref<M, G> {
-    /// Validates `guard`'s bytes as an archived `M`.
-    pub(crate) fn new(guard: G, table: &'static str, key: &[u8]) -> Result<Self> {
+    /// Validates `guard`'s bytes as an archived `M`. `key` is only read to build the error.
+    #[inline]
+    pub(crate) fn new<K: AsRef<[u8]> + ?Sized>(
+        guard: G,
+        table: &'static str,
+        key: &K,
+    ) -> Result<Self> {
         match rkyv::access::<M::Archived, rancor::Error>(guard.as_ref()) {
             Ok(_) => Ok(Ref {
                 guard,
                 _model: PhantomData,
             }),
-            Err(e) => Err(NetabaseError::Corrupt {
-                table,
-                key: key.to_vec(),
-                reason: e.to_string(),
-            }),
+            Err(e) => Err(corrupt(table, key.as_ref(), &e)),
         }
     }
 
@@ -69,6 +70,16 @@ impl<M: NetabaseModelTrait, G: StableBytes> Ref<M, G> {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn corrupt(table: &'static str, key: &[u8], e: &rancor::Error) -> NetabaseError {
+    NetabaseError::Corrupt {
+        table,
+        key: key.to_vec(),
+        reason: e.to_string(),
+    }
+}
+
 /// Deserializes a validated archive into an owned model.
 pub(crate) fn deserialize_archived<M: NetabaseModelTrait>(archived: &M::Archived) -> Result<M> {
     rkyv::deserialize::<M, rancor::Error>(archived).map_err(|e| NetabaseError::Corrupt {
@@ -81,6 +92,7 @@ pub(crate) fn deserialize_archived<M: NetabaseModelTrait>(archived: &M::Archived
 impl<M: NetabaseModelTrait, G: StableBytes> Deref for Ref<M, G> {
     type Target = M::Archived;
 
+    #[inline]
     fn deref(&self) -> &M::Archived {
         // SAFETY: `Ref::new` is the only constructor, and it validated these bytes as an
         // `M::Archived` with bytecheck. `G: StableBytes` promises that `as_ref` returns the

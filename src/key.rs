@@ -237,6 +237,18 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     Some(succ)
 }
 
+/// Appends to `buf` the [`prefix_successor`] of `buf[start..]`, without allocating a new
+/// vector. Returns the successor's start, or `None` (appending nothing) if there is none.
+pub fn push_prefix_successor(buf: &mut Vec<u8>, start: usize) -> Option<usize> {
+    let prefix = buf.get(start..)?;
+    let last = prefix.iter().rposition(|&b| b != 0xFF)?;
+    let at = buf.len();
+    buf.extend_from_within(start..=start + last);
+    let byte = buf.last_mut()?;
+    *byte += 1; // cannot overflow: it was not 0xFF
+    Some(at)
+}
+
 /// Takes the first `N` bytes of `input`, advancing it only on success.
 #[inline]
 fn take_array<const N: usize>(
@@ -1350,6 +1362,25 @@ mod tests {
             let mut prefix = Vec::new();
             KeyPrefix::<(u64, u64, String)>::encode_prefix(&(1u64, 2u64), &mut prefix);
             prop_assert_eq!(key_bytes(&(a, b, c)).starts_with(&prefix), a == 1 && b == 2);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn push_prefix_successor_matches_prefix_successor(
+            head in bytes_strategy(),
+            prefix in prop::collection::vec(prop_oneof![Just(0xFFu8), any::<u8>()], 0..8),
+        ) {
+            let mut buf = head.clone();
+            buf.extend_from_slice(&prefix);
+            let at = push_prefix_successor(&mut buf, head.len());
+            match prefix_successor(&prefix) {
+                Some(succ) => prop_assert_eq!(buf.get(at.unwrap()..), Some(succ.as_slice())),
+                None => {
+                    prop_assert!(at.is_none());
+                    prop_assert_eq!(buf.len(), head.len() + prefix.len());
+                }
+            }
         }
     }
 }

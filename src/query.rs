@@ -456,7 +456,7 @@ fn resolve<'a, M: NetabaseModelTrait, T: ReadTable + 'a>(
     };
     let primary_key = pk_at.split(index_key).ok_or_else(inconsistent)?;
     match primary.get(primary_key)? {
-        Some(guard) => Ref::new(guard, M::INFO.table, primary_key),
+        Some(guard) => Ref::new(guard, M::INFO.table, &primary_key),
         None => Err(inconsistent()),
     }
 }
@@ -476,7 +476,7 @@ impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for Iter<'a, M, T> {
             *n = n.checked_sub(1)?;
         }
         Some(match self.range.next()? {
-            Ok((key, value)) => Ref::new(value, M::INFO.table, key.as_ref()),
+            Ok((key, value)) => Ref::new(value, M::INFO.table, &key),
             Err(e) => Err(e.into()),
         })
     }

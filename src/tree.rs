@@ -12,7 +12,7 @@ use rkyv::ser::allocator::Arena;
 use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
 use crate::index::IndexPlanner;
-use crate::key::{Key, prefix_successor};
+use crate::key::{Key, prefix_successor, push_prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
 use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
 
@@ -64,12 +64,13 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// The record stored under `key`, read in place.
+    #[inline]
     pub fn get(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<Ref<M, T::Guard<'_>>>> {
         let mut buf = self.keys.borrow_mut();
         buf.clear();
         key.borrow().encode_key(&mut buf);
         match self.primary.get(&buf)? {
-            Some(guard) => Ref::new(guard, M::INFO.table, &buf).map(Some),
+            Some(guard) => Ref::new(guard, M::INFO.table, &*buf).map(Some),
             None => Ok(None),
         }
     }
@@ -96,9 +97,11 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         buf.push(key.tag());
         key.encode_value(&mut buf);
         let prefix_len = buf.len();
-        let upper = prefix_successor(&buf);
+        let successor = push_prefix_successor(&mut buf, 0);
         let lower = buf.get(..prefix_len).unwrap_or_default();
-        let upper = upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let upper = successor
+            .and_then(|at| buf.get(at..))
+            .map_or(Bound::Unbounded, Bound::Excluded);
         let range = index.range(Bound::Included(lower), upper, Direction::Forward)?;
         Ok(SecondaryIter::new(Some(range), &self.primary, prefix_len))
     }

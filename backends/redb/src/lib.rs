@@ -418,6 +418,7 @@ impl ReadTransaction for RedbReadTxn<'_> {
     where
         Self: 't;
 
+    #[inline]
     fn open_table(&self, name: &str) -> Result<RedbReadTable<'_>> {
         let table = match self.txn.open_table(definition(name)?) {
             Ok(table) => Some(table),
@@ -450,6 +451,7 @@ impl WriteTransaction for RedbWriteTxn<'_> {
     where
         Self: 't;
 
+    #[inline]
     fn open_table(&self, name: &str) -> Result<RedbWriteTable<'_>> {
         let table = self
             .txn
@@ -546,6 +548,7 @@ impl ReadTable for RedbReadTable<'_> {
     where
         Self: 'g;
 
+    #[inline]
     fn get(&self, key: &[u8]) -> Result<Option<RedbGuard<'_>>> {
         let Some(table) = &self.table else {
             return Ok(None);
@@ -554,6 +557,7 @@ impl ReadTable for RedbReadTable<'_> {
         Ok(guard.map(RedbGuard))
     }
 
+    #[inline]
     fn range(
         &self,
         lower: Bound<&[u8]>,
@@ -595,11 +599,13 @@ impl ReadTable for RedbWriteTable<'_> {
     where
         Self: 'g;
 
+    #[inline]
     fn get(&self, key: &[u8]) -> Result<Option<RedbGuard<'_>>> {
         let guard = self.table.get(key).map_err(map_storage_error)?;
         Ok(guard.map(RedbGuard))
     }
 
+    #[inline]
     fn range(
         &self,
         lower: Bound<&[u8]>,
@@ -622,6 +628,7 @@ impl ReadTable for RedbWriteTable<'_> {
 }
 
 impl WriteTable for RedbWriteTable<'_> {
+    #[inline]
     fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         check_entry_len(key.len(), value.len())?;
         // The old value's guard is dropped right here; it is never handed out.
@@ -631,6 +638,7 @@ impl WriteTable for RedbWriteTable<'_> {
             .map(drop)
     }
 
+    #[inline]
     fn remove(&mut self, key: &[u8]) -> Result<bool> {
         // redb may finish the removal when the returned guard drops: drop it before returning.
         let old = self.table.remove(key).map_err(map_storage_error)?;
@@ -667,6 +675,7 @@ impl RedbGuard<'_> {
 }
 
 impl AsRef<[u8]> for RedbGuard<'_> {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         self.0.value()
     }
@@ -717,16 +726,17 @@ impl<'g> RedbRange<'g> {
 impl<'g> Iterator for RedbRange<'g> {
     type Item = Result<(RedbGuard<'g>, RedbGuard<'g>)>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let inner = self.inner.as_mut()?;
         let item = match self.direction {
             Direction::Forward => inner.next(),
             Direction::Reverse => inner.next_back(),
         }?;
-        Some(
-            item.map(|(k, v)| (RedbGuard(k), RedbGuard(v)))
-                .map_err(map_storage_error),
-        )
+        Some(match item {
+            Ok((k, v)) => Ok((RedbGuard(k), RedbGuard(v))),
+            Err(e) => Err(map_storage_error(e)),
+        })
     }
 }
 
