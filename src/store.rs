@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::meta::check_schema;
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::traits::model::NetabaseModelTrait;
+use crate::tree::ScratchSlot;
 use crate::txn::{ReadTxn, WriteTxn};
 
 /// A typed store of definition `D` on backend `B`.
@@ -21,6 +22,7 @@ use crate::txn::{ReadTxn, WriteTxn};
 /// for one-call-one-transaction convenience with owned values.
 pub struct Store<D, B> {
     backend: B,
+    scratch: ScratchSlot,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -35,6 +37,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
         check_schema::<D, B>(&backend)?;
         Ok(Store {
             backend,
+            scratch: ScratchSlot::default(),
             _definition: PhantomData,
         })
     }
@@ -46,7 +49,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
 
     /// Begins a write transaction (one at a time; a second writer waits).
     pub fn write(&self) -> Result<WriteTxn<'_, D, B>> {
-        Ok(WriteTxn::new(self.backend.begin_write()?))
+        Ok(WriteTxn::new(self.backend.begin_write()?, &self.scratch))
     }
 
     /// An auto-commit handle on model `M`: each call runs in its own transaction and

@@ -4,6 +4,7 @@ use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
+use std::sync::Mutex;
 
 use netabase_backend_api::{Direction, ReadTable, WriteTable};
 use rkyv::rancor;
@@ -38,13 +39,49 @@ pub struct Tree<'t, M: NetabaseModelTrait, T> {
     index: Option<T>,
     keys: RefCell<Vec<u8>>,
     write: WriteScratch,
+    /// Where the write buffers came from and go back to when the tree drops, so the next
+    /// write transaction starts with warm buffers (`None` for read trees).
+    scratch_home: Option<&'t ScratchSlot>,
     poison: Option<&'t Cell<bool>>,
     _model: PhantomData<fn() -> M>,
 }
 
-/// Buffers reused by every write of a tree, so a warm tree allocates nothing per put.
+/// One store's spare write buffers. Writers are serialised, so one slot is enough; a second
+/// tree open at the same time simply starts with empty buffers.
 #[derive(Default)]
-struct WriteScratch {
+pub(crate) struct ScratchSlot(Mutex<Option<WriteScratch>>);
+
+impl ScratchSlot {
+    fn take(&self) -> WriteScratch {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .unwrap_or_default()
+    }
+
+    fn give_back(&self, scratch: WriteScratch) {
+        // A poisoned lock only loses the buffers; the next tree allocates new ones.
+        if let Ok(mut slot) = self.0.lock() {
+            if slot.is_none() {
+                *slot = Some(scratch);
+            }
+        }
+    }
+}
+
+impl<M: NetabaseModelTrait, T> Drop for Tree<'_, M, T> {
+    fn drop(&mut self) {
+        if let Some(home) = self.scratch_home {
+            home.give_back(std::mem::take(&mut self.write));
+        }
+    }
+}
+
+/// Buffers reused by every write of a tree, and by the next write transaction's trees, so a
+/// warm store allocates nothing per put for keys, archives or index plans.
+#[derive(Default)]
+pub(crate) struct WriteScratch {
     key: Vec<u8>,
     value: Vec<u8>,
     arena: Option<Arena>,
@@ -52,12 +89,18 @@ struct WriteScratch {
 }
 
 impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
-    pub(crate) fn new(primary: T, index: Option<T>, poison: Option<&'t Cell<bool>>) -> Self {
+    pub(crate) fn new(
+        primary: T,
+        index: Option<T>,
+        poison: Option<&'t Cell<bool>>,
+        scratch_home: Option<&'t ScratchSlot>,
+    ) -> Self {
         Tree {
             primary,
             index,
             keys: RefCell::new(Vec::new()),
-            write: WriteScratch::default(),
+            write: scratch_home.map(ScratchSlot::take).unwrap_or_default(),
+            scratch_home,
             poison,
             _model: PhantomData,
         }

@@ -8,7 +8,7 @@ use netabase_backend_api::{Backend, ReadTransaction, WriteTransaction};
 use crate::error::{NetabaseError, Result};
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::traits::model::NetabaseModelTrait;
-use crate::tree::Tree;
+use crate::tree::{ScratchSlot, Tree};
 
 /// The tree type of a read transaction over backend `B`.
 pub type ReadTree<'t, 'db, M, B> =
@@ -46,7 +46,7 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
         } else {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
-        Ok(Tree::new(primary, index, None))
+        Ok(Tree::new(primary, index, None, None))
     }
 
     /// The backend's own transaction, for backend-specific reads next to typed ones.
@@ -62,14 +62,16 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
 /// every tree must be dropped before `commit` (the borrow checker enforces it).
 pub struct WriteTxn<'db, D, B: Backend> {
     txn: B::WriteTxn<'db>,
+    scratch: &'db ScratchSlot,
     poisoned: Cell<bool>,
     _definition: PhantomData<fn() -> D>,
 }
 
 impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
-    pub(crate) fn new(txn: B::WriteTxn<'db>) -> Self {
+    pub(crate) fn new(txn: B::WriteTxn<'db>, scratch: &'db ScratchSlot) -> Self {
         WriteTxn {
             txn,
+            scratch,
             poisoned: Cell::new(false),
             _definition: PhantomData,
         }
@@ -86,7 +88,12 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
         } else {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
-        Ok(Tree::new(primary, index, Some(&self.poisoned)))
+        Ok(Tree::new(
+            primary,
+            index,
+            Some(&self.poisoned),
+            Some(self.scratch),
+        ))
     }
 
     /// The backend's own transaction, for backend-specific work next to typed writes.
