@@ -62,10 +62,10 @@ impl ScratchSlot {
 
     fn give_back(&self, scratch: WriteScratch) {
         // A poisoned lock only loses the buffers; the next tree allocates new ones.
-        if let Ok(mut slot) = self.0.lock() {
-            if slot.is_none() {
-                *slot = Some(scratch);
-            }
+        if let Ok(mut slot) = self.0.lock()
+            && slot.is_none()
+        {
+            *slot = Some(scratch);
         }
     }
 }
