@@ -138,6 +138,29 @@ fn owned_bound<K: Key, Q: Borrow<K>>(bound: Bound<&Q>, head: &[u8]) -> Bound<Vec
     }
 }
 
+/// `rev`, `after` and `limit`, the same on both query types (they only set `self.scan`).
+macro_rules! paging_methods {
+    ($order:literal) => {
+        #[doc = concat!("Walk in descending ", $order, " order.")]
+        pub fn rev(mut self) -> Self {
+            self.scan.direction = Direction::Reverse;
+            self
+        }
+
+        /// Resume strictly after `cursor` (in the query's direction).
+        pub fn after(mut self, cursor: &Cursor) -> Self {
+            self.scan.after = Some(cursor.0.clone());
+            self
+        }
+
+        /// Return at most `n` records.
+        pub fn limit(mut self, n: usize) -> Self {
+            self.scan.limit = Some(n);
+            self
+        }
+    };
+}
+
 /// A query over a tree's records by primary key; see the [module docs](self).
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]
 pub struct PrimaryQuery<'a, 't, M: NetabaseModelTrait, T> {
@@ -177,23 +200,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
         self
     }
 
-    /// Walk in descending key order.
-    pub fn rev(mut self) -> Self {
-        self.scan.direction = Direction::Reverse;
-        self
-    }
-
-    /// Resume strictly after `cursor` (in the query's direction).
-    pub fn after(mut self, cursor: &Cursor) -> Self {
-        self.scan.after = Some(cursor.0.clone());
-        self
-    }
-
-    /// Return at most `n` records.
-    pub fn limit(mut self, n: usize) -> Self {
-        self.scan.limit = Some(n);
-        self
-    }
+    paging_methods!("key");
 
     /// Runs the query, yielding records read in place.
     pub fn iter(self) -> Result<Iter<'a, M, T>> {
@@ -372,23 +379,7 @@ where
         self
     }
 
-    /// Walk in descending `(value, primary key)` order.
-    pub fn rev(mut self) -> Self {
-        self.scan.direction = Direction::Reverse;
-        self
-    }
-
-    /// Resume strictly after `cursor` (in the query's direction).
-    pub fn after(mut self, cursor: &Cursor) -> Self {
-        self.scan.after = Some(cursor.0.clone());
-        self
-    }
-
-    /// Return at most `n` records.
-    pub fn limit(mut self, n: usize) -> Self {
-        self.scan.limit = Some(n);
-        self
-    }
+    paging_methods!("`(value, primary key)`");
 
     /// Runs the query, yielding records read in place.
     pub fn iter(self) -> Result<SecondaryIter<'a, M, T>> {
