@@ -13,7 +13,7 @@ use rkyv::ser::allocator::Arena;
 use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
 use crate::index::IndexPlanner;
-use crate::key::{Key, prefix_successor, push_prefix_successor};
+use crate::key::{Key, push_prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
 use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
 
@@ -258,7 +258,12 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
             }
             let plan = w.planner.last_plan();
             for check in plan.unique_checks() {
-                check_unique::<M, T>(index, check.prefix(), check.key)?;
+                check_unique::<M, T>(
+                    index,
+                    check.prefix(),
+                    check.key,
+                    &mut self.keys.borrow_mut(),
+                )?;
             }
             let result = (|| {
                 for entry in plan.removals() {
@@ -383,9 +388,14 @@ fn check_unique<M: NetabaseModelTrait, T: ReadTable>(
     index: &T,
     prefix: &[u8],
     own_key: &[u8],
+    scratch: &mut Vec<u8>,
 ) -> Result<()> {
-    let upper = prefix_successor(prefix);
-    let upper = upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    // The upper bound is built in the tree's reused key buffer: no allocation per check.
+    scratch.clear();
+    scratch.extend_from_slice(prefix);
+    let upper = push_prefix_successor(scratch, 0)
+        .and_then(|at| scratch.get(at..))
+        .map_or(Bound::Unbounded, Bound::Excluded);
     for entry in index.range(Bound::Included(prefix), upper, Direction::Forward)? {
         let (key, _) = entry?;
         let key = key.as_ref();
