@@ -128,7 +128,7 @@ impl IndexEntries {
     }
 
     /// Sorts the entries by key and drops duplicates (a multi-valued key may repeat a value).
-    fn sort_dedup(&mut self) {
+    pub(crate) fn sort_dedup(&mut self) {
         let buf = &self.buf;
         let key = |m: &EntryMeta| buf.get(m.start..m.end).unwrap_or_default();
         if !self.entries.is_sorted_by(|a, b| key(a) < key(b)) {

@@ -161,7 +161,7 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use crate::index::IndexEntries;
     pub use crate::key::{Key, KeyNewtype};
-    pub use crate::traits::definition::NetabaseDefinitionTrait;
+    pub use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
     pub use crate::traits::model::{
         ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryKeyInfo,
     };

@@ -8,7 +8,7 @@ use netabase_backend_api::Backend;
 use crate::config::FileConfig;
 use crate::error::Result;
 use crate::meta::check_schema;
-use crate::traits::definition::NetabaseDefinitionTrait;
+use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::ScratchSlot;
 use crate::txn::{ReadTxn, WriteTxn};
@@ -62,6 +62,32 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
             store: self,
             _model: PhantomData,
         }
+    }
+
+    /// Recomputes every secondary index of every model from the records, in one write
+    /// transaction (see [`Tree::rebuild_index`](crate::Tree::rebuild_index)); returns each
+    /// model's name with the number of entries written. On any error nothing changes.
+    pub fn rebuild_indexes(&self) -> Result<Vec<(&'static str, u64)>> {
+        struct Rebuild<'a, 'db, D: NetabaseDefinitionTrait, B: Backend> {
+            txn: &'a WriteTxn<'db, D, B>,
+            written: Vec<(&'static str, u64)>,
+        }
+        impl<D: NetabaseDefinitionTrait, B: Backend> ModelVisitor<D> for Rebuild<'_, '_, D, B> {
+            fn visit<M: NetabaseModelTrait<Definition = D>>(&mut self) -> Result<()> {
+                let n = self.txn.open_tree::<M>()?.rebuild_index()?;
+                self.written.push((M::INFO.name, n));
+                Ok(())
+            }
+        }
+        let txn = self.write()?;
+        let mut rebuild = Rebuild {
+            txn: &txn,
+            written: Vec::new(),
+        };
+        D::visit_models(&mut rebuild)?;
+        let written = rebuild.written;
+        txn.commit()?;
+        Ok(written)
     }
 
     /// Makes every committed transaction durable (see

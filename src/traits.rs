@@ -18,6 +18,20 @@ pub mod definition {
         /// A 64-bit fingerprint of the whole schema (model names, field names and types, key
         /// layout, archive format). Stores record it and refuse to open with another one.
         const FINGERPRINT: u64;
+
+        /// Calls `visitor.visit::<M>()` for every model `M` of the definition, in
+        /// declaration order, stopping at the first error. This is how store-wide work
+        /// (index rebuilds, migrations, integrity checks) reaches each model's type.
+        fn visit_models<V: ModelVisitor<Self>>(visitor: &mut V) -> crate::error::Result<()>;
+    }
+
+    /// Work done once per model type of definition `D`; see
+    /// [`NetabaseDefinitionTrait::visit_models`].
+    pub trait ModelVisitor<D: NetabaseDefinitionTrait> {
+        /// Visits model `M`.
+        fn visit<M: crate::traits::model::NetabaseModelTrait<Definition = D>>(
+            &mut self,
+        ) -> crate::error::Result<()>;
     }
 }
 

@@ -358,6 +358,84 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     }
 }
 
+impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
+    /// Recomputes every secondary index entry of this model from its records: the index
+    /// table is cleared, then every record is validated and its entries are written again,
+    /// unique keys checked. Returns the number of entries written.
+    ///
+    /// Use it after writing model tables through [`backend_txn`](crate::WriteTxn::backend_txn),
+    /// or to repair an index. A record that does not validate is
+    /// [`NetabaseError::Corrupt`] and two records holding one unique value are
+    /// [`NetabaseError::UniqueViolation`]; either poisons the transaction (the index was
+    /// already cleared), so the store keeps its old index.
+    pub fn rebuild_index(&mut self) -> Result<u64> {
+        self.rebuild_index_tags(None)
+    }
+
+    /// Rebuilds the entries of the secondary keys `tags` only (all keys for `None`).
+    pub(crate) fn rebuild_index_tags(&mut self, tags: Option<&[u8]>) -> Result<u64> {
+        let Some(index) = self.index.as_mut() else {
+            return Ok(0);
+        };
+        let primary = &self.primary;
+        let scratch = &mut self.keys.borrow_mut();
+        let result = (|| {
+            match tags {
+                None => index.clear()?,
+                Some(tags) => {
+                    for &tag in tags {
+                        remove_prefix(index, &[tag], scratch)?;
+                    }
+                }
+            }
+            let mut entries = crate::index::IndexEntries::new();
+            let mut written = 0;
+            for item in primary.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
+                let (key, value) = item?;
+                let record = Ref::<M, _>::new(value, M::INFO.table, key.as_ref())?;
+                entries.reset(key.as_ref());
+                M::archived_index_entries(record.archived(), &mut entries);
+                entries.sort_dedup();
+                for entry in entries.iter() {
+                    let tag = entry.key.first().copied().unwrap_or_default();
+                    if tags.is_some_and(|t| !t.contains(&tag)) {
+                        continue;
+                    }
+                    if entry.unique {
+                        check_unique::<M, T>(index, entry.prefix(), entry.key, scratch)?;
+                    }
+                    index.insert(entry.key, &[])?;
+                    written += 1;
+                }
+            }
+            Ok(written)
+        })();
+        if result.is_err()
+            && let Some(p) = self.poison
+        {
+            p.set(true);
+        }
+        result
+    }
+}
+
+/// Removes every entry of `table` whose key starts with `prefix`.
+fn remove_prefix<T: WriteTable>(table: &mut T, prefix: &[u8], scratch: &mut Vec<u8>) -> Result<()> {
+    scratch.clear();
+    scratch.extend_from_slice(prefix);
+    let upper = push_prefix_successor(scratch, 0)
+        .and_then(|at| scratch.get(at..))
+        .map_or(Bound::Unbounded, Bound::Excluded);
+    let keys = table
+        .range(Bound::Included(prefix), upper, Direction::Forward)?
+        .map(|entry| entry.map(|(k, _)| k.as_ref().to_vec()))
+        .collect::<netabase_backend_api::Result<Vec<_>>>()?;
+    for key in keys {
+        table.remove(&key)?;
+    }
+    Ok(())
+}
+
 /// Archives `model` into `out`, reusing `arena` across calls.
 fn serialize<M: NetabaseModelTrait>(
     model: &M,

@@ -277,6 +277,13 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
                 #def_name,
                 #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO.layout),*
             ]);
+
+            fn visit_models<V: ::netabase_store::__private::ModelVisitor<Self>>(
+                visitor: &mut V,
+            ) -> ::netabase_store::Result<()> {
+                #(visitor.visit::<#names>()?;)*
+                ::core::result::Result::Ok(())
+            }
         }
 
         #(

@@ -367,6 +367,92 @@ pub fn definition_enum_wraps_and_unwraps_models<B: Backend>(_store: &S<B>) {
     assert!(Post::try_from(BlogDefinition::from(back)).is_err());
 }
 
+/// Index entries damaged behind the typed layer's back (removed, and a stale one added) are
+/// put right by `rebuild_index`; a unique clash found while rebuilding leaves the old index.
+pub fn rebuild_index_recomputes_entries_from_records<B: Backend>(store: &S<B>) {
+    use netabase_store::backend::{WriteTable, WriteTransaction};
+    put_users(
+        store,
+        &[user(1, "a@x", 30), user(2, "b@x", 31), user(3, "c@x", 30)],
+    );
+    let index_before = raw_index(store);
+    let txn = store.write().unwrap();
+    {
+        let mut idx = txn.backend_txn().open_table("User.idx").unwrap();
+        let first = index_before.first().unwrap().clone();
+        idx.remove(&first).unwrap();
+        idx.insert(b"\x00stale-entry", &[]).unwrap();
+    }
+    txn.commit().unwrap();
+    assert_ne!(raw_index(store), index_before);
+    let rebuilt = store.rebuild_indexes().unwrap();
+    assert_eq!(rebuilt.first(), Some(&("User", index_before.len() as u64)));
+    assert_eq!(raw_index(store), index_before);
+    assert_eq!(emails(store, "a@x"), vec![1]);
+
+    // Two accounts holding one unique email (the second written around the index): the
+    // rebuild fails and the transaction is poisoned, so the index stays as it was.
+    let txn = store.write().unwrap();
+    txn.open_tree::<Account>()
+        .unwrap()
+        .put(Account {
+            handle: "a".into(),
+            email: "same@x".into(),
+            plan: None,
+        })
+        .unwrap();
+    txn.commit().unwrap();
+    let bytes = {
+        let read = store.read().unwrap();
+        let t = read.open_tree::<Account>().unwrap();
+        t.get(AccountPrimaryKey("a".into()))
+            .unwrap()
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+    };
+    let txn = store.write().unwrap();
+    {
+        let mut raw = txn.backend_txn().open_table("Account").unwrap();
+        let mut other_key = Vec::new();
+        netabase_store::key::Key::encode_key(&"z".to_string(), &mut other_key);
+        raw.insert(&other_key, &bytes).unwrap();
+    }
+    txn.commit().unwrap();
+    let txn = store.write().unwrap();
+    {
+        let mut tree = txn.open_tree::<Account>().unwrap();
+        assert!(matches!(
+            tree.rebuild_index(),
+            Err(NetabaseError::UniqueViolation { key: "email", .. })
+        ));
+    }
+    assert!(matches!(
+        txn.commit(),
+        Err(NetabaseError::TransactionPoisoned)
+    ));
+    assert!(store.rebuild_indexes().is_err());
+    assert_eq!(raw_index(store), index_before);
+    let read = store.read().unwrap();
+    let accounts = read.open_tree::<Account>().unwrap();
+    let by_email = AccountSecondaryKeys::Email(AccountEmailSecondaryKey("same@x".into()));
+    assert_eq!(accounts.count_by_secondary_key(by_email).unwrap(), 1);
+}
+
+fn raw_index<B: Backend>(store: &S<B>) -> Vec<Vec<u8>> {
+    use netabase_store::backend::{ReadTable, ReadTransaction};
+    let txn = store.read().unwrap();
+    let idx = txn.backend_txn().open_table("User.idx").unwrap();
+    idx.range(
+        std::ops::Bound::Unbounded,
+        std::ops::Bound::Unbounded,
+        netabase_store::backend::Direction::Forward,
+    )
+    .unwrap()
+    .map(|e| e.unwrap().0.as_ref().to_vec())
+    .collect()
+}
+
 /// Instantiates every suite function as a `#[test]` for one backend.
 macro_rules! typed_suite {
     (let $h:ident = $make:expr; $store:expr) => {
@@ -386,6 +472,7 @@ macro_rules! typed_suite {
             unique_optional_key_clashes_on_insert_and_update,
             batches_apply_all_or_nothing,
             primary_prefix_and_pagination,
+            rebuild_index_recomputes_entries_from_records,
         );
     };
     (@tests ($h:ident, $make:expr, $store:expr); $($name:ident),* $(,)?) => {
