@@ -51,6 +51,31 @@ pub enum NetabaseError {
         /// What differs.
         details: String,
     },
+    /// The store holds records of a newer version of a model than this build knows: it
+    /// was written by newer code. Nothing was changed.
+    SchemaTooNew {
+        /// The model's name.
+        model: &'static str,
+        /// The version its records are stored at.
+        stored_version: u32,
+        /// The newest version this build knows.
+        known_version: u32,
+    },
+    /// Migrating a model's records to its current version failed (a record did not
+    /// validate as its stored version, or a conversion failed or panicked). The migration
+    /// ran in one write transaction, which was rolled back: the store is as it was.
+    MigrationFailed {
+        /// The model's name.
+        model: &'static str,
+        /// The version the records are stored at.
+        from_version: u32,
+        /// The version they were being migrated to.
+        to_version: u32,
+        /// The encoded primary key of the record that failed.
+        key: Vec<u8>,
+        /// What went wrong.
+        reason: String,
+    },
     /// A secondary index entry points at a record that does not exist.
     IndexInconsistent {
         /// The index table.
@@ -104,6 +129,27 @@ impl fmt::Display for NetabaseError {
             } => write!(
                 f,
                 "the store was written with another schema than `{definition}`: {details}"
+            ),
+            NetabaseError::SchemaTooNew {
+                model,
+                stored_version,
+                known_version,
+            } => write!(
+                f,
+                "the store holds version {stored_version} of `{model}`, written by newer code; \
+                 this build knows versions up to {known_version}"
+            ),
+            NetabaseError::MigrationFailed {
+                model,
+                from_version,
+                to_version,
+                key,
+                reason,
+            } => write!(
+                f,
+                "migrating `{model}` from version {from_version} to {to_version} failed at the \
+                 record with primary key {}: {reason}; the store was left as it was",
+                HexBytes(key)
             ),
             NetabaseError::IndexInconsistent { table, index_key } => write!(
                 f,

@@ -90,6 +90,7 @@ pub mod index;
 pub mod key;
 mod meta;
 pub mod query;
+pub mod schema;
 mod store;
 pub mod traits;
 mod tree;
@@ -98,9 +99,11 @@ mod txn;
 pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
-pub use meta::{FORMAT, META_TABLE};
+pub use meta::{FORMAT, META_TABLE, MigrationProgress, MigrationStage};
 pub use netabase_backend_api as backend;
-pub use netabase_store_derive::{NetabaseKey, NetabaseModel, netabase_definition_module};
+pub use netabase_store_derive::{
+    NetabaseKey, NetabaseModel, NetabaseSchema, netabase_definition_module, netabase_type,
+};
 pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery};
 #[cfg(feature = "memory")]
 pub use store::MemoryStore;
@@ -161,26 +164,22 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use crate::index::IndexEntries;
     pub use crate::key::{Key, KeyNewtype};
+    pub use crate::schema::{
+        Field, MigrationError, ModelVersion, Schema, Shape, Variant, convert_from,
+        convert_try_from, read_version_exact,
+    };
     pub use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
     pub use crate::traits::model::{
-        ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryKeyInfo,
+        KeyKind, ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryKeyInfo,
     };
 
-    /// FNV-1a over the layout texts: the definition fingerprint, computed at compile time.
-    pub const fn fingerprint(parts: &[&str]) -> u64 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    /// The definition fingerprint: a hash of its name and every model's
+    /// [`ModelInfo::hash`], computed at compile time.
+    pub const fn fingerprint(name: &str, models: &[&ModelInfo]) -> u64 {
+        let mut hash = crate::schema::hash_str(crate::schema::HASH_START, name);
         let mut i = 0;
-        while i < parts.len() {
-            let bytes = parts[i].as_bytes();
-            let mut j = 0;
-            while j < bytes.len() {
-                hash ^= bytes[j] as u64;
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-                j += 1;
-            }
-            // Separator, so ["ab", "c"] and ["a", "bc"] differ.
-            hash ^= 0xff;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        while i < models.len() {
+            hash = models[i].hash(hash);
             i += 1;
         }
         hash

@@ -7,7 +7,7 @@ use netabase_backend_api::Backend;
 
 use crate::config::FileConfig;
 use crate::error::Result;
-use crate::meta::check_schema;
+use crate::meta::{MigrationProgress, open_schema};
 use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::ScratchSlot;
@@ -30,16 +30,51 @@ pub struct Store<D, B> {
 pub type NetabaseStore<D, B> = Store<D, B>;
 
 impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
-    /// Wraps an open backend. Checks the schema recorded in the store against `D` (and
-    /// records it when the store is new): a store written with another schema is a
-    /// [`SchemaMismatch`](crate::NetabaseError::SchemaMismatch) error.
+    /// Wraps an open backend. Checks the schema recorded in the store against `D`, and
+    /// records it when the store is new.
+    ///
+    /// A store whose records are an earlier version of a model (declared with
+    /// `#[netabase(Def, version = N, from = Previous)]`) is migrated, and a store whose
+    /// secondary keys changed is re-indexed, in one write transaction; see
+    /// [`from_backend_with_progress`](Self::from_backend_with_progress) to follow a long
+    /// migration. A store written with an incompatible schema is a
+    /// [`SchemaMismatch`](crate::NetabaseError::SchemaMismatch) naming the change, one
+    /// written by newer code is [`SchemaTooNew`](crate::NetabaseError::SchemaTooNew), and a
+    /// failed migration is [`MigrationFailed`](crate::NetabaseError::MigrationFailed); in
+    /// each case nothing was written.
     pub fn from_backend(backend: B) -> Result<Self> {
-        check_schema::<D, B>(&backend)?;
-        Ok(Store {
+        Self::from_backend_with_progress(backend, |_| {})
+    }
+
+    /// [`from_backend`](Self::from_backend), calling `progress` for every record a
+    /// migration converts and writes.
+    ///
+    /// ```
+    /// # use netabase_store::{MemoryBackend, Store};
+    /// # #[netabase_store::netabase_definition_module(AppDefinition, AppKeys)]
+    /// # mod app {
+    /// #     #[derive(netabase_store::NetabaseModel)]
+    /// #     #[netabase(AppDefinition)]
+    /// #     pub struct Note { #[primary_key] pub id: u64 }
+    /// # }
+    /// # use app::*;
+    /// let store = Store::<AppDefinition, _>::from_backend_with_progress(
+    ///     MemoryBackend::new(),
+    ///     |p| eprintln!("{}: {:?} {}/{}", p.model, p.stage, p.done, p.total),
+    /// )?;
+    /// # Ok::<(), netabase_store::NetabaseError>(())
+    /// ```
+    pub fn from_backend_with_progress(
+        backend: B,
+        mut progress: impl FnMut(MigrationProgress),
+    ) -> Result<Self> {
+        let store = Store {
             backend,
             scratch: ScratchSlot::default(),
             _definition: PhantomData,
-        })
+        };
+        open_schema(&store, &mut progress)?;
+        Ok(store)
     }
 
     /// Begins a read transaction.

@@ -15,8 +15,9 @@ pub mod definition {
         const NAME: &'static str;
         /// Every model of the definition, in declaration order.
         const MODELS: &'static [&'static ModelInfo];
-        /// A 64-bit fingerprint of the whole schema (model names, field names and types, key
-        /// layout, archive format). Stores record it and refuse to open with another one.
+        /// A 64-bit fingerprint of the whole schema (each model's name, version, archived
+        /// layout and keys). A store whose recorded fingerprint matches opens without
+        /// comparing model by model.
         const FINGERPRINT: u64;
 
         /// Calls `visitor.visit::<M>()` for every model `M` of the definition, in
@@ -47,15 +48,46 @@ pub mod model {
     use crate::key::KeyNewtype;
     use crate::traits::definition::NetabaseDefinitionTrait;
 
+    /// How a secondary key's entries come from a record.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum KeyKind {
+        /// One entry holding the field's value.
+        Plain,
+        /// An `Option<T>` field: one entry for `Some(v)`, none for `None`.
+        Optional,
+        /// A `Vec<T>` field: one entry per distinct element.
+        Multi,
+        /// `#[compound_key(..)]`: one entry holding the tuple of several fields.
+        Compound,
+    }
+
+    impl KeyKind {
+        /// The name recorded in the schema record.
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                KeyKind::Plain => "plain",
+                KeyKind::Optional => "optional",
+                KeyKind::Multi => "multi",
+                KeyKind::Compound => "compound",
+            }
+        }
+    }
+
     /// Static description of one secondary key of a model.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct SecondaryKeyInfo {
-        /// The field's name (`"email"`).
+        /// The field's name (`"email"`), or the compound key's name.
         pub name: &'static str,
-        /// The byte that prefixes this key's entries in the model's index table.
+        /// The byte that prefixes this key's entries in the model's index table: the
+        /// key's position among the model's secondary keys, or its
+        /// `#[secondary_key(tag = N)]`.
         pub tag: u8,
         /// Whether at most one record may hold any given value.
         pub unique: bool,
+        /// How its entries come from a record.
+        pub kind: KeyKind,
+        /// The fields it reads (one, or a compound key's fields in tuple order).
+        pub fields: &'static [&'static str],
     }
 
     /// Static description of one model, as stored in the definition.
@@ -67,11 +99,40 @@ pub mod model {
         pub table: &'static str,
         /// Name of the backend table holding the secondary index entries.
         pub index_table: &'static str,
-        /// A canonical text of the model's layout (fields, types, keys). Two builds whose
-        /// texts differ do not read each other's archives.
-        pub layout: &'static str,
+        /// The archived layout of the model (see [`crate::schema`]).
+        pub shape: &'static crate::schema::Shape,
+        /// The model's version (`#[netabase(Def, version = N)]`, 1 by default).
+        pub version: u32,
+        /// The primary key's field.
+        pub primary_key: &'static str,
         /// The secondary keys, in declaration order.
         pub secondary_keys: &'static [SecondaryKeyInfo],
+    }
+
+    impl ModelInfo {
+        /// A compile-time hash of everything a store records about this model.
+        pub const fn hash(&self, mut hash: u64) -> u64 {
+            use crate::schema::{hash_str, hash_u64, shape_hash};
+            hash = hash_str(hash, self.name);
+            hash = hash_u64(hash, self.version as u64);
+            hash = shape_hash(hash, self.shape);
+            hash = hash_str(hash, self.primary_key);
+            let mut i = 0;
+            while i < self.secondary_keys.len() {
+                let k = &self.secondary_keys[i];
+                hash = hash_str(hash, k.name);
+                hash = hash_u64(hash, k.tag as u64);
+                hash = hash_u64(hash, k.unique as u64);
+                hash = hash_str(hash, k.kind.as_str());
+                let mut j = 0;
+                while j < k.fields.len() {
+                    hash = hash_str(hash, k.fields[j]);
+                    j += 1;
+                }
+                i += 1;
+            }
+            hash
+        }
     }
 
     /// The secondary-key enum of a model (`UserSecondaryKeys`), one variant per secondary key.
@@ -90,8 +151,12 @@ pub mod model {
     /// The supertraits pin the archive: a model is archived with rkyv's high-level
     /// serializer, validated with bytecheck before it is read, and deserializable into an
     /// owned value.
+    ///
+    /// Every model is also a [`ModelVersion`](crate::schema::ModelVersion) (version 1
+    /// unless it declares another) with a [`Schema`](crate::schema::Schema).
     pub trait NetabaseModelTrait:
-        Archive<
+        crate::schema::ModelVersion
+        + Archive<
             Archived: Portable
                           + for<'a> CheckBytes<HighValidator<'a, rancor::Error>>
                           + Deserialize<Self, HighDeserializer<rancor::Error>>,

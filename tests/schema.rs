@@ -54,7 +54,7 @@ mod v2_added_model {
     }
 }
 
-/// A secondary key added to v1's `User`: the index layout changed.
+/// A secondary key added to v1's `User`: compatible, the new index is built on open.
 mod v2_new_index {
     #[netabase_store::netabase_definition_module(AppDefinition, AppKeys)]
     pub mod app {
@@ -117,12 +117,23 @@ fn reopening_with_the_same_schema_works() {
 fn a_changed_model_layout_is_a_schema_mismatch_naming_the_model() {
     let (_dir, path) = seeded();
     let details = mismatch(Store::<v2_changed_user::app::AppDefinition, RedbBackend>::redb(&path));
-    assert!(details.contains("model `User` changed layout"), "{details}");
-    assert!(details.contains("age:u32"), "{details}");
-    let details = mismatch(Store::<v2_new_index::app::AppDefinition, RedbBackend>::redb(&path));
-    assert!(details.contains("name:String@sk0"), "{details}");
+    assert!(
+        details.contains("`User` changed layout at version 1: User.age: field added (u32)"),
+        "{details}"
+    );
     // The refused open changed nothing: v1 still opens.
     Store::<v1::app::AppDefinition, RedbBackend>::redb(&path).unwrap();
+    // A new secondary key is not a layout change: the store opens and the key's index is
+    // built from the records already there.
+    let store = Store::<v2_new_index::app::AppDefinition, RedbBackend>::redb(&path).unwrap();
+    let by_name = v2_new_index::app::UserSecondaryKeys::Name(
+        v2_new_index::app::UserNameSecondaryKey("a".into()),
+    );
+    let found = store
+        .open_tree::<v2_new_index::app::User>()
+        .get_by_secondary_key(by_name)
+        .unwrap();
+    assert_eq!(found.len(), 1);
 }
 
 #[test]
@@ -194,7 +205,7 @@ fn sled_stores_check_the_schema_too() {
             .unwrap();
     }
     let details = mismatch(Store::<v2_changed_user::app::AppDefinition, SledBackend>::sled(&path));
-    assert!(details.contains("model `User` changed layout"), "{details}");
+    assert!(details.contains("User.age: field added (u32)"), "{details}");
     let store = Store::<v1::app::AppDefinition, SledBackend>::sled(&path).unwrap();
     assert_eq!(store.open_tree::<v1::app::User>().len().unwrap(), 1);
 }

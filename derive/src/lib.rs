@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod schema;
+
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{format_ident, quote, quote_spanned};
@@ -161,6 +163,61 @@ fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
     })
 }
 
+/// Derives `netabase_store::schema::Schema`: the archived layout of a struct or enum, from
+/// its fields' types (so aliases and paths do not matter, and a nested change is seen).
+///
+/// A `#[netabase_definition_module]` adds it (and the rkyv derives) to every struct and
+/// enum it declares; outside one, use `#[netabase_store::netabase_type]`, or derive it next
+/// to your own rkyv derives.
+#[proc_macro_derive(NetabaseSchema)]
+pub fn derive_netabase_schema(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match schema::expand_schema(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Makes a struct or enum declared outside a definition module storable inside models:
+/// adds the rkyv derives (through `netabase_store::rkyv`, with an archived `Debug` when the
+/// type derives `Debug`) and `#[derive(NetabaseSchema)]`, as a definition module does for
+/// the types it declares.
+///
+/// ```ignore
+/// #[netabase_store::netabase_type]
+/// #[derive(Clone, Debug, PartialEq)]
+/// pub struct Address { pub street: String, pub zip: u32 }
+/// ```
+#[proc_macro_attribute]
+pub fn netabase_type(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if !attr.is_empty() {
+        return syn::Error::new(Span::call_site(), "`#[netabase_type]` takes no arguments")
+            .to_compile_error()
+            .into();
+    }
+    let mut item = parse_macro_input!(item as Item);
+    let Some(attrs) = item_attrs(&mut item) else {
+        return syn::Error::new(
+            Span::call_site(),
+            "`#[netabase_type]` goes on a struct or an enum",
+        )
+        .to_compile_error()
+        .into();
+    };
+    let paths = derives(attrs);
+    add_rkyv_derives(attrs, &paths);
+    add_schema_derive(attrs, &paths);
+    quote!(#item).into()
+}
+
+fn item_attrs(item: &mut Item) -> Option<&mut Vec<Attribute>> {
+    match item {
+        Item::Struct(s) => Some(&mut s.attrs),
+        Item::Enum(e) => Some(&mut e.attrs),
+        _ => None,
+    }
+}
+
 struct ModuleArgs {
     definition: Ident,
     keys: Ident,
@@ -207,26 +264,58 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
         ));
     };
     let mut models: Vec<(Ident, Vec<Path>)> = Vec::new();
+    let mut versions = Vec::new();
     let mut invalid = false;
     for item in items.iter_mut() {
-        let Item::Struct(s) = item else { continue };
-        let paths = derives(&s.attrs);
-        if derives_named(&paths, "NetabaseKey") {
-            add_rkyv_derives(s, &paths);
+        let ident = match item {
+            Item::Struct(s) => s.ident.clone(),
+            Item::Enum(e) => e.ident.clone(),
+            _ => continue,
+        };
+        let Some(attrs) = item_attrs(item) else {
+            continue;
+        };
+        let paths = derives(attrs);
+        if derives_named(&paths, "NetabaseModel") {
+            let Item::Struct(s) = item else {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "`NetabaseModel` can only be derived for structs",
+                ));
+            };
+            check_definition_attr(s, &definition)?;
+            add_rkyv_derives(&mut s.attrs, &paths);
+            add_schema_derive(&mut s.attrs, &paths);
+            s.attrs.push(parse_quote!(#[__netabase_in_module]));
+            if analyze_fields(&s.ident, &s.attrs, &s.fields).is_err() {
+                // The derive reports the error on the model itself; generating the definition
+                // on top of a model with no implementation would only add noise.
+                invalid = true;
+            }
+            models.push((s.ident.clone(), paths));
             continue;
         }
-        if !derives_named(&paths, "NetabaseModel") {
+        // Any other struct or enum is a type stored inside models (or an earlier version
+        // of a model), unless it says `#[netabase(skip)]`.
+        let options = schema::netabase_attr(attrs)?;
+        if let Some(def) = &options.definition {
+            return Err(syn::Error::new(
+                def.span(),
+                format!(
+                    "`{ident}` is not a model: `#[netabase(..)]` on other types takes \
+                     `version = N`, `from = Previous` or `skip`"
+                ),
+            ));
+        }
+        attrs.retain(|a| !a.path().is_ident("netabase"));
+        if options.skip {
             continue;
         }
-        check_definition_attr(s, &definition)?;
-        add_rkyv_derives(s, &paths);
-        s.attrs.push(parse_quote!(#[__netabase_in_module]));
-        if analyze_fields(&s.ident, &s.attrs, &s.fields).is_err() {
-            // The derive reports the error on the model itself; generating the definition
-            // on top of a model with no implementation would only add noise.
-            invalid = true;
+        add_rkyv_derives(attrs, &paths);
+        add_schema_derive(attrs, &paths);
+        if let Some(version) = options.version {
+            versions.push(schema::version_impl(&ident, version, options.from.as_ref()));
         }
-        models.push((s.ident.clone(), paths));
     }
     if invalid {
         return Ok(quote!(#module));
@@ -273,10 +362,10 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
             const MODELS: &'static [&'static ::netabase_store::__private::ModelInfo] = &[
                 #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO),*
             ];
-            const FINGERPRINT: u64 = ::netabase_store::__private::fingerprint(&[
+            const FINGERPRINT: u64 = ::netabase_store::__private::fingerprint(
                 #def_name,
-                #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO.layout),*
-            ]);
+                Self::MODELS,
+            );
 
             fn visit_models<V: ::netabase_store::__private::ModelVisitor<Self>>(
                 visitor: &mut V,
@@ -312,44 +401,56 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
         )*
     };
     items.push(Item::Verbatim(generated));
+    items.push(Item::Verbatim(quote!(#(#versions)*)));
     Ok(quote!(#module))
 }
 
 /// Adds the rkyv derives (through `netabase_store`'s re-export) unless the struct derives
 /// `Archive` itself.
-fn add_rkyv_derives(s: &mut ItemStruct, paths: &[Path]) {
+fn add_rkyv_derives(attrs: &mut Vec<Attribute>, paths: &[Path]) {
     if derives_named(paths, "Archive") {
         return;
     }
-    s.attrs.push(parse_quote!(#[derive(
+    attrs.push(parse_quote!(#[derive(
         ::netabase_store::rkyv::Archive,
         ::netabase_store::rkyv::Serialize,
         ::netabase_store::rkyv::Deserialize
     )]));
     if derives_named(paths, "Debug") {
-        s.attrs
-            .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
+        attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
     } else {
-        s.attrs
-            .push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+        attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+    }
+}
+
+/// Adds `#[derive(NetabaseSchema)]` unless the type derives it itself.
+fn add_schema_derive(attrs: &mut Vec<Attribute>, paths: &[Path]) {
+    if !derives_named(paths, "NetabaseSchema") {
+        attrs.push(parse_quote!(#[derive(::netabase_store::NetabaseSchema)]));
     }
 }
 
 /// `#[netabase(X)]` must name the module's definition (it may be omitted).
 fn check_definition_attr(s: &ItemStruct, definition: &Ident) -> syn::Result<()> {
-    for attr in s.attrs.iter().filter(|a| a.path().is_ident("netabase")) {
-        let named: Path = attr.parse_args()?;
-        if !named.is_ident(definition) {
-            return Err(syn::Error::new(
-                named.span(),
-                format!(
-                    "`{}` is declared in the module of `{definition}`, so it belongs to \
+    let options = schema::netabase_attr(&s.attrs)?;
+    if options.skip {
+        return Err(syn::Error::new(
+            s.ident.span(),
+            "a model cannot be `skip`ped: remove `#[derive(NetabaseModel)]` instead",
+        ));
+    }
+    if let Some(named) = options.definition
+        && !named.is_ident(definition)
+    {
+        return Err(syn::Error::new(
+            named.span(),
+            format!(
+                "`{}` is declared in the module of `{definition}`, so it belongs to \
                      `{definition}`; write `#[netabase({definition})]` or move it into the \
                      module of its definition",
-                    s.ident
-                ),
-            ));
-        }
+                s.ident
+            ),
+        ));
     }
     Ok(())
 }
@@ -381,6 +482,8 @@ struct SecondaryKey {
     key_ty: Type,
     kind: SkKind,
     unique: bool,
+    /// The byte prefixing its index entries.
+    tag: u8,
     span: Span,
 }
 
@@ -408,7 +511,39 @@ fn is_u8(ty: &Type) -> bool {
 struct CompoundAttr {
     name: Ident,
     fields: Vec<Ident>,
+    options: KeyOptions,
+}
+
+/// The options of a secondary key: `unique` and `tag = N`, in any order.
+#[derive(Default)]
+struct KeyOptions {
     unique: bool,
+    tag: Option<(u8, Span)>,
+}
+
+impl Parse for KeyOptions {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut out = KeyOptions::default();
+        while !input.is_empty() {
+            let opt: Ident = input.parse()?;
+            if opt == "unique" {
+                out.unique = true;
+            } else if opt == "tag" {
+                input.parse::<Token![=]>()?;
+                let lit: syn::LitInt = input.parse()?;
+                out.tag = Some((lit.base10_parse()?, lit.span()));
+            } else {
+                return Err(syn::Error::new(
+                    opt.span(),
+                    "unknown secondary key option; expected `unique` or `tag = N`",
+                ));
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Parse for CompoundAttr {
@@ -420,18 +555,15 @@ impl Parse for CompoundAttr {
         let fields = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?
             .into_iter()
             .collect();
-        let mut unique = false;
-        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            let opt: Ident = input.parse()?;
-            if opt != "unique" {
-                return Err(syn::Error::new(opt.span(), "expected `unique`"));
-            }
-            unique = true;
-        }
+        let options = if input.parse::<Option<Token![,]>>()?.is_some() {
+            input.parse()?
+        } else {
+            KeyOptions::default()
+        };
         Ok(CompoundAttr {
             name,
             fields,
-            unique,
+            options,
         })
     }
 }
@@ -461,11 +593,10 @@ fn type_text(ty: &Type) -> String {
         .collect()
 }
 
-/// The keys and layout text of a model, with every misuse reported at its span.
+/// The keys of a model, with every misuse reported at its span.
 struct Analysis {
     primary: KeyField,
     secondary: Vec<SecondaryKey>,
-    layout: String,
 }
 
 /// Types that look like keys but are not: reported with a reason, instead of a wall of
@@ -494,22 +625,13 @@ fn reject_non_key_type(ty: &Type) -> syn::Result<()> {
     ))
 }
 
-fn secondary_option(attr: &Attribute) -> syn::Result<bool> {
+fn secondary_option(attr: &Attribute) -> syn::Result<KeyOptions> {
     match &attr.meta {
-        Meta::Path(_) => Ok(false),
-        Meta::List(list) => {
-            let opt: Ident = list.parse_args()?;
-            if opt != "unique" {
-                return Err(syn::Error::new(
-                    opt.span(),
-                    "unknown secondary key option; expected `#[secondary_key(unique)]`",
-                ));
-            }
-            Ok(true)
-        }
+        Meta::Path(_) => Ok(KeyOptions::default()),
+        Meta::List(list) => list.parse_args(),
         Meta::NameValue(nv) => Err(syn::Error::new(
             nv.span(),
-            "expected `#[secondary_key]` or `#[secondary_key(unique)]`",
+            "expected `#[secondary_key]` or `#[secondary_key(unique, tag = N)]`",
         )),
     }
 }
@@ -523,13 +645,14 @@ fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Re
     };
     let mut primary: Option<KeyField> = None;
     let mut secondary: Vec<SecondaryKey> = Vec::new();
-    let mut layout = format!("{name}{{");
+    // Explicit tags, checked against each other and the positional tags of the others
+    // once every key is known.
+    let mut explicit: Vec<Option<(u8, Span)>> = Vec::new();
     for field in &fields.named {
         let ident = field
             .ident
             .clone()
             .ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
-        let mut roles = Vec::new();
         if let Some(attr) = has_attr(&field.attrs, "primary_key") {
             if !matches!(attr.meta, Meta::Path(_)) {
                 return Err(syn::Error::new(
@@ -557,21 +680,20 @@ fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Re
                 ident: ident.clone(),
                 ty: field.ty.clone(),
             });
-            roles.push("pk".to_string());
         }
         if let Some(attr) = has_attr(&field.attrs, "secondary_key") {
-            let unique = secondary_option(attr)?;
-            let tag = secondary.len();
-            let (kind, key_ty, mark) = if let Some(inner) = generic_arg(&field.ty, "Option") {
-                (SkKind::Optional(ident.clone()), inner.clone(), "?")
+            let KeyOptions { unique, tag } = secondary_option(attr)?;
+            let (kind, key_ty) = if let Some(inner) = generic_arg(&field.ty, "Option") {
+                (SkKind::Optional(ident.clone()), inner.clone())
             } else if let Some(inner) = generic_arg(&field.ty, "Vec").filter(|t| !is_u8(t)) {
-                (SkKind::Multi(ident.clone()), inner.clone(), "*")
+                (SkKind::Multi(ident.clone()), inner.clone())
             } else {
-                (SkKind::Plain(ident.clone()), field.ty.clone(), "")
+                (SkKind::Plain(ident.clone()), field.ty.clone())
             };
             reject_non_key_type(&key_ty)?;
-            roles.push(format!("sk{tag}{mark}{}", if unique { "u" } else { "" }));
+            explicit.push(tag);
             secondary.push(SecondaryKey {
+                tag: 0,
                 name: ident.to_string(),
                 variant: format_ident!("{}", to_pascal(&ident.to_string()), span = ident.span()),
                 key_ty,
@@ -580,12 +702,6 @@ fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Re
                 span: ident.span(),
             });
         }
-        layout.push_str(&format!("{ident}:{}", type_text(&field.ty)));
-        for r in roles {
-            layout.push('@');
-            layout.push_str(&r);
-        }
-        layout.push(';');
     }
     for attr in attrs.iter().filter(|a| a.path().is_ident("compound_key")) {
         let c: CompoundAttr = attr.parse_args()?;
@@ -623,20 +739,14 @@ fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Re
         }
         let types = parts.iter().map(|p| &p.ty);
         let key_ty: Type = parse_quote!((#(#types,)*));
-        let tag = secondary.len();
-        let names: Vec<String> = parts.iter().map(|p| p.ident.to_string()).collect();
-        layout.push_str(&format!(
-            "+{}({})@sk{tag}{};",
-            c.name,
-            names.join(","),
-            if c.unique { "u" } else { "" }
-        ));
+        explicit.push(c.options.tag);
         secondary.push(SecondaryKey {
+            tag: 0,
             name: c.name.to_string(),
             variant: c.name.clone(),
             key_ty,
             kind: SkKind::Compound(parts),
-            unique: c.unique,
+            unique: c.options.unique,
             span: c.name.span(),
         });
     }
@@ -646,18 +756,43 @@ fn analyze_fields(name: &Ident, attrs: &[Attribute], fields: &Fields) -> syn::Re
             "a model can have at most 255 secondary keys",
         ));
     }
-    layout.push('}');
+    assign_tags(&mut secondary, &explicit)?;
     let Some(primary) = primary else {
         return Err(syn::Error::new(
             name.span(),
             format!("`{name}` has no primary key: mark one field `#[primary_key]`"),
         ));
     };
-    Ok(Analysis {
-        primary,
-        secondary,
-        layout,
-    })
+    Ok(Analysis { primary, secondary })
+}
+
+/// Gives each key its explicit `tag = N`, or else its position among the keys; two keys
+/// with one tag are an error at the second.
+fn assign_tags(keys: &mut [SecondaryKey], explicit: &[Option<(u8, Span)>]) -> syn::Result<()> {
+    for (i, key) in keys.iter_mut().enumerate() {
+        key.tag = match explicit.get(i).copied().flatten() {
+            Some((tag, _)) => tag,
+            None => u8::try_from(i).unwrap_or(u8::MAX),
+        };
+    }
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(first) = keys.iter().take(i).find(|k| k.tag == key.tag) {
+            let span = explicit
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or(key.span, |(_, span)| span);
+            return Err(syn::Error::new(
+                span,
+                format!(
+                    "secondary keys `{}` and `{}` both have tag {}: give one of them another \
+                     `tag = N` (tags number a model's index entries and must stay unique)",
+                    first.name, key.name, key.tag
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
@@ -686,20 +821,16 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             ));
         }
     };
-    let definition: Path = match has_attr(&input.attrs, "netabase") {
-        Some(attr) => attr.parse_args()?,
-        None => {
-            return Err(syn::Error::new(
-                name.span(),
-                format!("`{name}` needs `#[netabase(Definition)]` naming its definition"),
-            ));
-        }
+    let options = schema::netabase_attr(&input.attrs)?;
+    let Some(definition) = options.definition.clone() else {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{name}` needs `#[netabase(Definition)]` naming its definition"),
+        ));
     };
-    let Analysis {
-        primary,
-        secondary,
-        layout,
-    } = analyze_fields(name, &input.attrs, fields)?;
+    let version = options.version.unwrap_or(1);
+    let version_impl = schema::version_impl(name, version, options.from.as_ref());
+    let Analysis { primary, secondary } = analyze_fields(name, &input.attrs, fields)?;
 
     let vis = &input.vis;
     let name_str = name.to_string();
@@ -787,7 +918,27 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             format!("The `{}` secondary key of a `{name}`.", k.name),
         )
     });
-    let sk_tags: Vec<u8> = (0..secondary.len()).map(|i| i as u8).collect();
+    let sk_tags: Vec<u8> = secondary.iter().map(|k| k.tag).collect();
+    let sk_kinds: Vec<TokenStream2> = secondary
+        .iter()
+        .map(|k| {
+            let kind = match k.kind {
+                SkKind::Plain(_) => quote!(Plain),
+                SkKind::Optional(_) => quote!(Optional),
+                SkKind::Multi(_) => quote!(Multi),
+                SkKind::Compound(_) => quote!(Compound),
+            };
+            quote!(::netabase_store::__private::KeyKind::#kind)
+        })
+        .collect();
+    let sk_fields: Vec<Vec<String>> = secondary
+        .iter()
+        .map(|k| match &k.kind {
+            SkKind::Plain(f) | SkKind::Optional(f) | SkKind::Multi(f) => vec![f.to_string()],
+            SkKind::Compound(parts) => parts.iter().map(|p| p.ident.to_string()).collect(),
+        })
+        .collect();
+    let pk_field_name = pk_field.to_string();
     let sk_uniques: Vec<bool> = secondary.iter().map(|k| k.unique).collect();
     let sk_names: Vec<String> = secondary.iter().map(|k| k.name.clone()).collect();
 
@@ -865,6 +1016,8 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         #(#key_asserts)*
 
+        #version_impl
+
         #pk_newtype
         #(#sk_defs)*
 
@@ -921,12 +1074,16 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 name: #name_str,
                 table: #name_str,
                 index_table: #index_table,
-                layout: #layout,
+                shape: <Self as ::netabase_store::__private::Schema>::SHAPE,
+                version: #version,
+                primary_key: #pk_field_name,
                 secondary_keys: &[
                     #(::netabase_store::__private::SecondaryKeyInfo {
                         name: #sk_names,
                         tag: #sk_tags,
                         unique: #sk_uniques,
+                        kind: #sk_kinds,
+                        fields: &[#(#sk_fields),*],
                     }),*
                 ],
             };
