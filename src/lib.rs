@@ -62,16 +62,23 @@
 //!
 //! `#[netabase_definition_module]` adds `rkyv::Archive`, `rkyv::Serialize` and
 //! `rkyv::Deserialize` (through this crate's re-export, so you need no rkyv dependency) to
-//! every `#[derive(NetabaseModel)]` struct that does not derive `Archive` itself, and
-//! `#[rkyv(derive(Debug))]` so archived records print. A struct that derives rkyv itself
-//! must use `#[rkyv(crate = netabase_store::rkyv)]` or depend on the same rkyv.
+//! every struct and enum it declares (models, the types nested in them, key newtypes and
+//! earlier model versions) that does not derive `Archive` itself, `#[rkyv(derive(Debug))]`
+//! when the type derives `Debug` (so archived records print), and
+//! `#[derive(NetabaseSchema)]`, the archived layout the store records and checks (see
+//! [`schema`]). A type of the module that is not stored says `#[netabase(skip)]`. Outside a
+//! definition module, [`netabase_type`] does the same for one struct or enum. A type that
+//! derives rkyv itself must use `#[rkyv(crate = netabase_store::rkyv)]` or depend on the same
+//! rkyv.
 //!
 //! ## Archive format
 //!
 //! rkyv's format is global to a build; this crate pins it to little-endian, unaligned
 //! (alignment 1) and 32-bit relative pointers, so the same bytes read on every platform
 //! (native and wasm32) and at any offset inside a backend page. The store records the
-//! format and its schema on first open and refuses to open with another
+//! format and its schema on first open. Reopening with a changed schema either evolves the
+//! store (new models, changed secondary keys, earlier model versions migrated: see
+//! [`Store::from_backend`]) or is refused naming the change
 //! ([`NetabaseError::SchemaMismatch`]). See `docs/format.md`.
 //!
 //! ## Features
