@@ -37,23 +37,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // A batch: applied atomically at commit.
-    let mut batch = users.create_batch()?;
+    let mut batch = users.batch();
     for id in 1001..=1100 {
-        batch.put(user(id))?;
+        batch.insert(user(id));
     }
-    batch.remove(UserPrimaryKey(1))?;
+    batch.delete(UserPrimaryKey(1));
     batch.commit()?;
     println!("batch of {} ops committed: {} users", 101, users.len()?);
 
     // A batch with a unique-key clash in the middle writes nothing at all.
-    let mut batch = users.create_batch()?;
-    batch.put(user(2000))?;
-    batch.put(User {
+    let mut batch = users.batch();
+    batch.insert(user(2000));
+    batch.insert(User {
         id: 2001,
         username: "dup".into(),
         email: "user2@example.com".into(),
-    })?;
-    batch.put(user(2002))?;
+    });
+    batch.insert(user(2002));
     match batch.commit() {
         Err(e) => println!(
             "failed batch rolled back ({e}); user 2000 stored: {}",

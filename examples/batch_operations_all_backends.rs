@@ -13,20 +13,20 @@ fn run<B: Backend>(name: &str, store: Store<BlogDefinition, B>) -> Result<(), Ne
     let users = store.open_tree::<User>();
     users.put_many((1..=500).map(user))?;
 
-    let mut batch = users.create_batch()?;
+    let mut batch = users.batch();
     for id in 501..=600 {
-        batch.put(user(id))?;
+        batch.insert(user(id));
     }
-    batch.remove(UserPrimaryKey(1))?;
+    batch.delete(UserPrimaryKey(1));
     batch.commit()?;
 
-    let mut clash = users.create_batch()?;
-    clash.put(user(700))?;
-    clash.put(User {
+    let mut clash = users.batch();
+    clash.insert(user(700));
+    clash.insert(User {
         id: 701,
         username: "dup".into(),
         email: "user5@example.com".into(),
-    })?;
+    });
     let refused = clash.commit().is_err() && users.get(UserPrimaryKey(700))?.is_none();
 
     let txn = store.read()?;

@@ -52,11 +52,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?,
         }
         // Every option is checked: this one cannot be honoured.
-        let bad = FileConfig {
-            read_only: true,
-            truncate: true,
-            ..config
-        };
+        let mut bad = config;
+        bad.read_only = true;
+        bad.truncate = true;
         let refused = match name {
             "redb" => RedbStore::<BlogDefinition>::new(bad).err(),
             _ => SledStore::<BlogDefinition>::new(bad).err(),

@@ -26,12 +26,13 @@ pub enum Durability {
 /// use netabase_store::config::FileConfig;
 ///
 /// let config = FileConfig::builder()
-///     .path("my_app.db".into())
+///     .path("my_app.db")
 ///     .cache_size_mb(512)
 ///     .build();
 /// assert!(config.create_if_missing);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FileConfig {
     /// The database file (redb) or directory (sled).
     pub path: PathBuf,
@@ -125,8 +126,8 @@ pub struct FileConfigBuilder {
 
 impl FileConfigBuilder {
     /// The database file or directory.
-    pub fn path(mut self, path: PathBuf) -> Self {
-        self.config.path = path;
+    pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.path = path.into();
         self
     }
 
@@ -182,13 +183,13 @@ mod tests {
         assert_eq!(c.cache_size_mb, 256);
         assert!(c.create_if_missing && !c.truncate && !c.read_only && c.use_fsync);
         assert_eq!(c.durability(), Durability::Immediate);
-        assert_eq!(FileConfig::builder().path("x".into()).build(), c);
+        assert_eq!(FileConfig::builder().path("x").build(), c);
     }
 
     #[test]
     fn builder_sets_every_option() {
         let c = FileConfig::builder()
-            .path("p".into())
+            .path("p")
             .cache_size_mb(3)
             .create_if_missing(false)
             .truncate(true)
@@ -205,16 +206,16 @@ mod tests {
         let bad = |c: FileConfig| matches!(c.validate(), Err(NetabaseError::Config { .. }));
         assert!(bad(FileConfig::default()));
         assert!(bad(FileConfig::builder()
-            .path("p".into())
+            .path("p")
             .read_only(true)
             .truncate(true)
             .build()));
         assert!(bad(FileConfig::builder()
-            .path("p".into())
+            .path("p")
             .cache_size_mb(0)
             .build()));
         assert!(bad(FileConfig::builder()
-            .path("p".into())
+            .path("p")
             .cache_size_mb(usize::MAX)
             .build()));
         assert!(FileConfig::new("p").validate().is_ok());

@@ -62,6 +62,9 @@ use core::fmt;
 
 use rkyv::option::ArchivedOption;
 
+mod arg;
+pub use arg::{KeyArg, KeyRange};
+
 /// A type usable as a primary or secondary key.
 ///
 /// Implementations must uphold the contract in the [module docs](self):

@@ -111,7 +111,7 @@ pub use netabase_backend_api as backend;
 pub use netabase_store_derive::{
     NetabaseKey, NetabaseModel, NetabaseSchema, netabase_definition_module, netabase_type,
 };
-pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery};
+pub use query::{Cursor, Iter, Page, PrimaryQuery, SecondaryIter, SecondaryQuery, StoreQuery};
 #[cfg(feature = "memory")]
 pub use store::MemoryStore;
 #[cfg(feature = "redb")]
@@ -155,10 +155,12 @@ pub mod errors {
 pub mod prelude {
     pub use crate::config::{Durability, FileConfig};
     pub use crate::error::NetabaseError;
-    pub use crate::key::{BytesPrefix, Key, KeyNewtype, KeyPrefix, StrPrefix};
+    pub use crate::key::{BytesPrefix, Key, KeyArg, KeyNewtype, KeyPrefix, KeyRange, StrPrefix};
     pub use crate::store::BackendStore;
     pub use crate::traits::definition::NetabaseDefinitionTrait;
-    pub use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
+    pub use crate::traits::model::{
+        KeyField, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryLookup,
+    };
     pub use crate::{NetabaseKey, NetabaseModel, NetabaseStore, Store, netabase_definition_module};
 }
 
@@ -177,7 +179,8 @@ pub mod __private {
     };
     pub use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
     pub use crate::traits::model::{
-        KeyKind, ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum, SecondaryKeyInfo,
+        KeyField, KeyKind, ModelInfo, NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum,
+        SecondaryKeyInfo, SecondaryLookup,
     };
 
     /// The definition fingerprint: a hash of its name and every model's

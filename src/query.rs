@@ -17,15 +17,14 @@
 //! Queries translate to one range scan of the backend table (records or index), because
 //! keys are order-preserving: no filtering, no sorting.
 
-use std::borrow::Borrow;
 use std::marker::PhantomData;
-use std::ops::{Bound, RangeBounds};
+use std::ops::Bound;
 
 use netabase_backend_api::{Direction, ReadTable};
 
 use crate::error::{NetabaseError, Result};
 use crate::guard::Ref;
-use crate::key::{Key, KeyDecodeError, KeyNewtype, KeyPrefix, prefix_successor};
+use crate::key::{Key, KeyArg, KeyDecodeError, KeyNewtype, KeyPrefix, KeyRange, prefix_successor};
 use crate::traits::model::{NetabaseModelTrait, SecondaryKey};
 use crate::tree::Tree;
 
@@ -125,19 +124,6 @@ fn tighter_upper<'a>(upper: Bound<&'a [u8]>, after: &'a [u8]) -> Bound<&'a [u8]>
     }
 }
 
-fn owned_bound<K: Key, Q: Borrow<K>>(bound: Bound<&Q>, head: &[u8]) -> Bound<Vec<u8>> {
-    let enc = |k: &Q| {
-        let mut out = head.to_vec();
-        k.borrow().encode_key(&mut out);
-        out
-    };
-    match bound {
-        Bound::Included(k) => Bound::Included(enc(k)),
-        Bound::Excluded(k) => Bound::Excluded(enc(k)),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
 /// `rev`, `after` and `limit`, the same on both query types (they only set `self.scan`).
 macro_rules! paging_methods {
     ($order:literal) => {
@@ -161,6 +147,31 @@ macro_rules! paging_methods {
     };
 }
 
+/// `range` and `prefix` over primary keys, the same on [`PrimaryQuery`] and the
+/// auto-commit [`StoreQuery`] (they only set `self.scan`).
+macro_rules! primary_filters {
+    () => {
+        /// Only primary keys within `range` (any Rust range: `a..b`, `a..=b`, `..b`, `a..`).
+        pub fn range(mut self, range: impl KeyRange<M::PrimaryKey>) -> Self {
+            (self.scan.lower, self.scan.upper) = range.encode_bounds(&[]);
+            self
+        }
+
+        /// Only primary keys starting with `prefix` (see [`KeyPrefix`]): for a tuple key
+        /// `(author, id)`, `(author,)` selects all of one author's records; for a string key,
+        /// [`StrPrefix`](crate::key::StrPrefix) selects every key starting with some text.
+        pub fn prefix<P>(mut self, prefix: P) -> Self
+        where
+            P: KeyPrefix<<M::PrimaryKey as KeyNewtype>::Inner>,
+        {
+            let mut bytes = Vec::new();
+            prefix.encode_prefix(&mut bytes);
+            self.scan.set_prefix(bytes);
+            self
+        }
+    };
+}
+
 /// A query over a tree's records by primary key; see the [module docs](self).
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]
 pub struct PrimaryQuery<'a, 't, M: NetabaseModelTrait, T> {
@@ -176,29 +187,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
         }
     }
 
-    /// Only primary keys within `range` (any Rust range: `a..b`, `a..=b`, `..b`, `a..`).
-    pub fn range<Q, R>(mut self, range: R) -> Self
-    where
-        Q: Borrow<M::PrimaryKey>,
-        R: RangeBounds<Q>,
-    {
-        self.scan.lower = owned_bound::<M::PrimaryKey, Q>(range.start_bound(), &[]);
-        self.scan.upper = owned_bound::<M::PrimaryKey, Q>(range.end_bound(), &[]);
-        self
-    }
-
-    /// Only primary keys starting with `prefix` (see [`KeyPrefix`]): for a tuple key
-    /// `(author, id)`, `(author,)` selects all of one author's records; for a string key,
-    /// [`StrPrefix`](crate::key::StrPrefix) selects every key starting with some text.
-    pub fn prefix<P>(mut self, prefix: P) -> Self
-    where
-        P: KeyPrefix<<M::PrimaryKey as KeyNewtype>::Inner>,
-    {
-        let mut bytes = Vec::new();
-        prefix.encode_prefix(&mut bytes);
-        self.scan.set_prefix(bytes);
-        self
-    }
+    primary_filters!();
 
     paging_methods!("key");
 
@@ -336,29 +325,26 @@ where
     }
 
     /// Only records holding exactly `key`.
-    pub fn equal(mut self, key: impl Borrow<K>) -> Self {
+    pub fn equal(mut self, key: impl KeyArg<K>) -> Self {
         let mut prefix = vec![K::TAG];
-        key.borrow().encode_key(&mut prefix);
+        key.encode_as(&mut prefix);
         self.pk_at = PkAt::Fixed(prefix.len());
         self.scan.set_prefix(prefix);
         self
     }
 
     /// Only records whose key value lies within `range`.
-    pub fn range<Q, R>(mut self, range: R) -> Self
-    where
-        Q: Borrow<K>,
-        R: RangeBounds<Q>,
-    {
+    pub fn range(mut self, range: impl KeyRange<K>) -> Self {
         let tag = [K::TAG];
+        let (lower, upper) = range.encode_bounds(&tag);
         // Index keys continue past `[tag] ++ enc(value)` with the primary key, so a bound
         // on a value becomes a bound on the whole run of entries holding that value.
-        self.scan.lower = match owned_bound::<K, Q>(range.start_bound(), &tag) {
+        self.scan.lower = match lower {
             Bound::Included(v) => Bound::Included(v),
             Bound::Excluded(v) => succ_or_unbounded_lower(&v, &tag),
             Bound::Unbounded => Bound::Included(tag.to_vec()),
         };
-        self.scan.upper = match owned_bound::<K, Q>(range.end_bound(), &tag) {
+        self.scan.upper = match upper {
             Bound::Included(v) => prefix_successor(&v).map_or(Bound::Unbounded, Bound::Excluded),
             Bound::Excluded(v) => Bound::Excluded(v),
             Bound::Unbounded => prefix_successor(&tag).map_or(Bound::Unbounded, Bound::Excluded),
@@ -518,6 +504,66 @@ impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for SecondaryIter<'a
             self.pk_at,
             index_key.as_ref(),
         ))
+    }
+}
+
+/// A primary-key query of the auto-commit [`StoreTree`](crate::StoreTree), from
+/// [`StoreTree::query`](crate::StoreTree::query): the same filters and paging as
+/// [`PrimaryQuery`], run in one read transaction, returning owned records.
+#[must_use = "a query does nothing until `collect`, `page` or `count` runs it"]
+pub struct StoreQuery<'s, D, B, M: NetabaseModelTrait> {
+    tree: crate::StoreTree<'s, D, B, M>,
+    scan: Scan,
+}
+
+impl<'s, D, B, M> StoreQuery<'s, D, B, M>
+where
+    D: crate::traits::definition::NetabaseDefinitionTrait,
+    B: netabase_backend_api::Backend,
+    M: NetabaseModelTrait<Definition = D>,
+{
+    pub(crate) fn new(tree: crate::StoreTree<'s, D, B, M>) -> Self {
+        StoreQuery {
+            tree,
+            scan: Scan::new(Bound::Unbounded, Bound::Unbounded),
+        }
+    }
+
+    primary_filters!();
+    paging_methods!("key");
+
+    /// Runs the query: the matching records, deserialized, in order.
+    pub fn collect(self) -> Result<Vec<M>> {
+        let StoreQuery { tree, scan } = self;
+        tree.with_read(|t| {
+            PrimaryQuery { tree: t, scan }
+                .iter()?
+                .map(|r| r?.deserialize())
+                .collect()
+        })
+    }
+
+    /// Runs the query and returns one page of deserialized records, with the cursor of the
+    /// next page.
+    pub fn page(self) -> Result<Page<M>> {
+        let StoreQuery { tree, scan } = self;
+        tree.with_read(|t| {
+            let page = PrimaryQuery { tree: t, scan }.page()?;
+            Ok(Page {
+                items: page
+                    .items
+                    .iter()
+                    .map(|r| r.deserialize())
+                    .collect::<Result<_>>()?,
+                next: page.next,
+            })
+        })
+    }
+
+    /// Counts the matching records without reading them.
+    pub fn count(self) -> Result<u64> {
+        let StoreQuery { tree, scan } = self;
+        tree.with_read(|t| PrimaryQuery { tree: t, scan }.count())
     }
 }
 

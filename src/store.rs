@@ -1,6 +1,9 @@
 //! The store facade: [`Store`] and its auto-commit [`StoreTree`].
 
 use std::borrow::Borrow;
+
+use crate::key::{KeyArg, KeyRange};
+use crate::traits::model::{KeyField, SecondaryKey, SecondaryLookup};
 use std::marker::PhantomData;
 
 use netabase_backend_api::Backend;
@@ -163,14 +166,10 @@ pub trait BackendStore<D>: Sized {
     /// Creates or opens the store as `config` says.
     fn new(config: FileConfig) -> Result<Self>;
 
-    /// Opens an existing store: a missing path is an error whatever `create_if_missing`
-    /// says.
+    /// The 0.0.x name of [`new`](Self::new), with the same rules: the store is created
+    /// when missing unless [`FileConfig::create_if_missing`] is `false` (then a missing
+    /// path is an error), like every other constructor.
     fn open(config: FileConfig) -> Result<Self> {
-        if !config.path.exists() {
-            return Err(crate::NetabaseError::Config {
-                message: format!("{} does not exist", config.path.display()),
-            });
-        }
         Self::new(config)
     }
 
@@ -235,7 +234,7 @@ mod redb_constructors {
         #[test]
         fn file_config_reaches_the_redb_options() {
             let config = FileConfig::builder()
-                .path("x".into())
+                .path("x")
                 .cache_size_mb(7)
                 .create_if_missing(false)
                 .truncate(true)
@@ -337,7 +336,7 @@ mod sled_constructors {
         #[test]
         fn file_config_reaches_the_sled_options() {
             let config = FileConfig::builder()
-                .path("x".into())
+                .path("x")
                 .cache_size_mb(5)
                 .read_only(true)
                 .use_fsync(false)
@@ -364,7 +363,7 @@ pub struct StoreTree<'s, D, B, M> {
     _model: PhantomData<fn() -> M>,
 }
 
-impl<D, B, M> StoreTree<'_, D, B, M>
+impl<'s, D, B, M> StoreTree<'s, D, B, M>
 where
     D: NetabaseDefinitionTrait,
     B: Backend,
@@ -383,9 +382,9 @@ where
         Ok(result)
     }
 
-    fn with_read<R>(
+    pub(crate) fn with_read<R>(
         &self,
-        f: impl FnOnce(&crate::txn::ReadTree<'_, '_, M, B>) -> Result<R>,
+        f: impl FnOnce(&crate::txn::ReadTree<'_, 's, M, B>) -> Result<R>,
     ) -> Result<R> {
         let txn = self.store.read()?;
         let tree = txn.open_tree::<M>()?;
@@ -407,7 +406,7 @@ where
     }
 
     /// The record stored under `key`, deserialized.
-    pub fn get(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<M>> {
+    pub fn get(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<Option<M>> {
         self.with_read(|t| t.get(key)?.map(|r| r.deserialize()).transpose())
     }
 
@@ -415,7 +414,7 @@ where
     pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<M>>>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::PrimaryKey>,
+        I::Item: KeyArg<M::PrimaryKey>,
     {
         self.with_read(|t| {
             keys.into_iter()
@@ -425,7 +424,7 @@ where
     }
 
     /// Every record holding the secondary key value `key`, deserialized.
-    pub fn get_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<Vec<M>> {
+    pub fn get_by_secondary_key(&self, key: impl SecondaryLookup<M>) -> Result<Vec<M>> {
         self.with_read(|t| {
             t.get_by_secondary_key(key)?
                 .map(|r| r?.deserialize())
@@ -437,7 +436,7 @@ where
     pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<M>>>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::SecondaryKeys>,
+        I::Item: SecondaryLookup<M>,
     {
         self.with_read(|t| {
             keys.into_iter()
@@ -450,8 +449,14 @@ where
         })
     }
 
+    /// Removes the record stored under `key` and its index entries; returns whether it
+    /// existed (without deserializing it).
+    pub fn delete(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
+        self.with_write(|t| t.delete(key))
+    }
+
     /// Removes the record stored under `key`; returns it.
-    pub fn remove(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<M>> {
+    pub fn remove(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<Option<M>> {
         self.with_write(|t| t.remove(key))
     }
 
@@ -459,7 +464,10 @@ where
     ///
     /// The records are collected before iteration starts (an auto-commit handle holds no
     /// transaction open); iterate a [`ReadTxn`] tree to stream in place instead.
-    pub fn iter(&self) -> std::vec::IntoIter<Result<(M::PrimaryKey, M)>> {
+    pub fn iter(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Result<(M::PrimaryKey, M)>> + DoubleEndedIterator + use<D, B, M>
+    {
         let all = self.with_read(|t| {
             Ok(t.iter()?
                 .map(|r| {
@@ -474,8 +482,75 @@ where
         }
     }
 
+    /// Every record whose secondary key `K` holds `value`, deserialized: the short form
+    /// (`users.get_by(User::EMAIL, "a@x")`); see [`Tree::get_by`].
+    pub fn get_by<K: SecondaryKey<M>>(
+        &self,
+        key: KeyField<K>,
+        value: impl KeyArg<K>,
+    ) -> Result<Vec<M>> {
+        self.with_read(|t| t.get_by(key, value)?.map(|r| r?.deserialize()).collect())
+    }
+
+    /// How many records hold `value` in the secondary key `K` (reads only the index).
+    pub fn count_by<K: SecondaryKey<M>>(
+        &self,
+        key: KeyField<K>,
+        value: impl KeyArg<K>,
+    ) -> Result<u64> {
+        self.with_read(|t| t.count_by(key, value))
+    }
+
+    /// Whether a record is stored under `key`.
+    pub fn contains_key(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
+        self.with_read(|t| t.contains_key(key))
+    }
+
+    /// The records whose primary keys lie in `range` (`..`, `a..b`, `a..=b`, ...), in
+    /// primary-key order, deserialized.
+    pub fn range(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Vec<M>> {
+        self.with_read(|t| t.range(range)?.map(|r| r?.deserialize()).collect())
+    }
+
+    /// Like [`range`](Self::range), in descending primary-key order.
+    pub fn range_rev(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Vec<M>> {
+        self.with_read(|t| t.range_rev(range)?.map(|r| r?.deserialize()).collect())
+    }
+
+    /// A query by primary key (ranges, prefixes, reverse order, limits, cursor pages) run
+    /// in one read transaction, returning owned records; see [`StoreQuery`].
+    ///
+    /// ```
+    /// # use netabase_store::prelude::*;
+    /// # #[netabase_definition_module(AppDefinition, AppKeys)]
+    /// # mod app {
+    /// #     #[derive(netabase_store::NetabaseModel, Clone, Debug)]
+    /// #     #[netabase(AppDefinition)]
+    /// #     pub struct Note { #[primary_key] pub id: u64 }
+    /// # }
+    /// # use app::*;
+    /// let store = Store::<AppDefinition, _>::temp()?;
+    /// let notes = store.open_tree::<Note>();
+    /// notes.put_many((1..=5).map(|id| Note { id }))?;
+    /// let newest: Vec<u64> = notes.query().rev().limit(2).collect()?.iter().map(|n| n.id).collect();
+    /// assert_eq!(newest, [5, 4]);
+    /// let first = notes.query().range(2..).limit(2).page()?;
+    /// assert_eq!(first.items.len(), 2);
+    /// let rest = notes.query().range(2..).after(first.next.as_ref().unwrap()).collect()?;
+    /// assert_eq!(rest.iter().map(|n| n.id).collect::<Vec<_>>(), [4, 5]);
+    /// # Ok::<(), NetabaseError>(())
+    /// ```
+    ///
+    /// [`StoreQuery`]: crate::query::StoreQuery
+    pub fn query(&self) -> crate::query::StoreQuery<'s, D, B, M> {
+        crate::query::StoreQuery::new(StoreTree {
+            store: self.store,
+            _model: PhantomData,
+        })
+    }
+
     /// How many records hold the secondary key value `key` (reads only the index).
-    pub fn count_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<u64> {
+    pub fn count_by_secondary_key(&self, key: impl SecondaryLookup<M>) -> Result<u64> {
         self.with_read(|t| t.count_by_secondary_key(key))
     }
 
@@ -483,21 +558,27 @@ where
     pub fn remove_many<I>(&self, keys: I) -> Result<usize>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::PrimaryKey>,
+        I::Item: KeyArg<M::PrimaryKey>,
     {
         self.with_write(|t| t.remove_many(keys))
     }
 
     /// Starts a batch: puts and removes collected in memory and applied in one write
     /// transaction at [`Batch::commit`], all or nothing.
-    pub fn create_batch(&self) -> Result<Batch<'_, D, B, M>> {
-        Ok(Batch {
+    pub fn batch(&self) -> Batch<'_, D, B, M> {
+        Batch {
             tree: StoreTree {
                 store: self.store,
                 _model: PhantomData,
             },
             ops: Vec::new(),
-        })
+        }
+    }
+
+    /// The 0.0.x name of [`batch`](Self::batch), which cannot fail.
+    #[deprecated(since = "0.1.0", note = "use `batch()`, which cannot fail")]
+    pub fn create_batch(&self) -> Result<Batch<'_, D, B, M>> {
+        Ok(self.batch())
     }
 
     /// The number of records.
@@ -538,15 +619,29 @@ where
     B: Backend,
     M: NetabaseModelTrait<Definition = D>,
 {
-    /// Adds a put.
-    pub fn put(&mut self, model: M) -> Result<()> {
+    /// Adds a put (nothing is written before [`commit`](Self::commit)).
+    pub fn insert(&mut self, model: M) -> &mut Self {
         self.ops.push(BatchOp::Put(model));
+        self
+    }
+
+    /// Adds a remove (nothing is removed before [`commit`](Self::commit)).
+    pub fn delete(&mut self, key: M::PrimaryKey) -> &mut Self {
+        self.ops.push(BatchOp::Remove(key));
+        self
+    }
+
+    /// The 0.0.x name of [`insert`](Self::insert), which cannot fail.
+    #[deprecated(since = "0.1.0", note = "use `insert`, which cannot fail")]
+    pub fn put(&mut self, model: M) -> Result<()> {
+        self.insert(model);
         Ok(())
     }
 
-    /// Adds a remove.
+    /// The 0.0.x name of [`delete`](Self::delete), which cannot fail.
+    #[deprecated(since = "0.1.0", note = "use `delete`, which cannot fail")]
     pub fn remove(&mut self, key: M::PrimaryKey) -> Result<()> {
-        self.ops.push(BatchOp::Remove(key));
+        self.delete(key);
         Ok(())
     }
 

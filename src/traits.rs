@@ -167,9 +167,9 @@ pub mod model {
         /// The definition this model belongs to.
         type Definition: NetabaseDefinitionTrait;
         /// The primary key newtype (`UserPrimaryKey`).
-        type PrimaryKey: KeyNewtype;
+        type PrimaryKey: KeyNewtype + crate::key::KeyArg<Self::PrimaryKey>;
         /// The secondary key enum (`UserSecondaryKeys`).
-        type SecondaryKeys: SecondaryKeyEnum;
+        type SecondaryKeys: SecondaryKeyEnum + SecondaryLookup<Self>;
         /// The model's static description.
         const INFO: &'static ModelInfo;
 
@@ -188,9 +188,64 @@ pub mod model {
         fn archived_index_entries(archived: &Self::Archived, entries: &mut IndexEntries);
     }
 
+    /// What a secondary-key lookup takes (`get_by_secondary_key`,
+    /// `count_by_secondary_key`): the key enum (`UserSecondaryKeys::Email(..)`), one key
+    /// newtype alone (`UserEmailSecondaryKey("a@x".into())`), or a reference to either.
+    /// Generated for every model.
+    pub trait SecondaryLookup<M> {
+        /// The tag of the key's entries in the model's index table.
+        fn lookup_tag(&self) -> u8;
+        /// Appends the encoding of the value looked up (without tag).
+        fn encode_lookup_value(&self, out: &mut Vec<u8>);
+    }
+
+    impl<M, Q: SecondaryLookup<M> + ?Sized> SecondaryLookup<M> for &Q {
+        #[inline]
+        fn lookup_tag(&self) -> u8 {
+            (**self).lookup_tag()
+        }
+        #[inline]
+        fn encode_lookup_value(&self, out: &mut Vec<u8>) {
+            (**self).encode_lookup_value(out)
+        }
+    }
+
+    /// Names one secondary key of a model in the short lookup form: the derive generates
+    /// one constant per key on the model (`User::EMAIL` for the `email` key, `Post::AUTHOR_ID`
+    /// for `author_id`, `Article::AUTHOR_YEAR` for a compound `AuthorYear`), so that
+    /// `tree.get_by(User::EMAIL, "alice@example.com")` looks a value up by reference.
+    pub struct KeyField<K>(std::marker::PhantomData<fn() -> K>);
+
+    impl<K> KeyField<K> {
+        /// The marker (used by generated code).
+        pub const fn new() -> Self {
+            KeyField(std::marker::PhantomData)
+        }
+    }
+
+    impl<K> Default for KeyField<K> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl<K> Clone for KeyField<K> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+
+    impl<K> Copy for KeyField<K> {}
+
+    impl<K> std::fmt::Debug for KeyField<K> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "KeyField<{}>", std::any::type_name::<K>())
+        }
+    }
+
     /// A secondary key newtype of model `M` (`UserEmailSecondaryKey` of `User`): what typed
     /// secondary range and prefix queries take.
-    pub trait SecondaryKey<M>: KeyNewtype {
+    pub trait SecondaryKey<M>: KeyNewtype + crate::key::KeyArg<Self> {
         /// The tag of this key's entries in the model's index table.
         const TAG: u8;
     }

@@ -3,7 +3,7 @@
 use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
-use std::ops::{Bound, RangeBounds};
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use netabase_backend_api::{Direction, ReadTable, WriteTable};
@@ -13,9 +13,9 @@ use rkyv::ser::allocator::Arena;
 use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
 use crate::index::IndexPlanner;
-use crate::key::{Key, push_prefix_successor};
+use crate::key::{KeyArg, KeyRange, push_prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
-use crate::traits::model::{NetabaseModelTrait, SecondaryKey, SecondaryKeyEnum};
+use crate::traits::model::{KeyField, NetabaseModelTrait, SecondaryKey, SecondaryLookup};
 
 /// A record read from a tree whose tables are `T`.
 pub type TreeRef<'a, M, T> = Ref<M, <T as ReadTable>::Guard<'a>>;
@@ -108,10 +108,10 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
 
     /// The record stored under `key`, read in place.
     #[inline]
-    pub fn get(&self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<Ref<M, T::Guard<'_>>>> {
+    pub fn get(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<Option<Ref<M, T::Guard<'_>>>> {
         let mut buf = self.keys.borrow_mut();
         buf.clear();
-        key.borrow().encode_key(&mut buf);
+        key.encode_as(&mut buf);
         match self.primary.get(&buf)? {
             Some(guard) => Ref::new(guard, M::INFO.table, &*buf).map(Some),
             None => Ok(None),
@@ -119,26 +119,60 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// Whether a record is stored under `key` (without validating it).
-    pub fn contains_key(&self, key: impl Borrow<M::PrimaryKey>) -> Result<bool> {
+    pub fn contains_key(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
         let mut buf = self.keys.borrow_mut();
         buf.clear();
-        key.borrow().encode_key(&mut buf);
+        key.encode_as(&mut buf);
         Ok(self.primary.get(&buf)?.is_some())
     }
 
     /// Every record holding the secondary key value `key`, in primary-key order.
+    ///
+    /// `key` is the key enum (`UserSecondaryKeys::Email(..)`), one key newtype
+    /// (`UserEmailSecondaryKey(..)`), or a reference to either; [`get_by`](Self::get_by)
+    /// is the short form that takes the value by reference.
     pub fn get_by_secondary_key(
         &self,
-        key: impl Borrow<M::SecondaryKeys>,
+        key: impl SecondaryLookup<M>,
     ) -> Result<SecondaryIter<'_, M, T>> {
-        let key = key.borrow();
+        self.lookup(key.lookup_tag(), |out| key.encode_lookup_value(out))
+    }
+
+    /// Every record whose secondary key `K` holds `value`, in primary-key order: the short
+    /// form of [`get_by_secondary_key`](Self::get_by_secondary_key), with the key named by
+    /// its generated constant and the value in any borrowed form.
+    ///
+    /// `posts.get_by(Post::AUTHOR_ID, 1)`, `users.get_by(User::EMAIL, "a@x")`: the value is
+    /// encoded straight into the tree's reused buffer, so a warm lookup allocates nothing.
+    pub fn get_by<K: SecondaryKey<M>>(
+        &self,
+        _key: KeyField<K>,
+        value: impl KeyArg<K>,
+    ) -> Result<SecondaryIter<'_, M, T>> {
+        self.lookup(K::TAG, |out| value.encode_as(out))
+    }
+
+    /// How many records hold `value` in the secondary key `K` (reads only the index).
+    pub fn count_by<K: SecondaryKey<M>>(
+        &self,
+        key: KeyField<K>,
+        value: impl KeyArg<K>,
+    ) -> Result<u64> {
+        self.get_by(key, value)?.count_entries()
+    }
+
+    fn lookup(
+        &self,
+        tag: u8,
+        encode_value: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<SecondaryIter<'_, M, T>> {
         let Some(index) = &self.index else {
             return Ok(SecondaryIter::new(None, &self.primary, 0));
         };
         let mut buf = self.keys.borrow_mut();
         buf.clear();
-        buf.push(key.tag());
-        key.encode_value(&mut buf);
+        buf.push(tag);
+        encode_value(&mut buf);
         let prefix_len = buf.len();
         let successor = push_prefix_successor(&mut buf, 0);
         let lower = buf.get(..prefix_len).unwrap_or_default();
@@ -153,7 +187,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<TreeRef<'_, M, T>>>>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::SecondaryKeys>,
+        I::Item: SecondaryLookup<M>,
     {
         keys.into_iter()
             .map(|k| self.get_by_secondary_key(k)?.collect())
@@ -161,7 +195,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// How many records hold the secondary key value `key` (reads only the index).
-    pub fn count_by_secondary_key(&self, key: impl Borrow<M::SecondaryKeys>) -> Result<u64> {
+    pub fn count_by_secondary_key(&self, key: impl SecondaryLookup<M>) -> Result<u64> {
         self.get_by_secondary_key(key)?.count_entries()
     }
 
@@ -169,7 +203,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<TreeRef<'_, M, T>>>>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::PrimaryKey>,
+        I::Item: KeyArg<M::PrimaryKey>,
     {
         keys.into_iter().map(|k| self.get(k)).collect()
     }
@@ -193,22 +227,14 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
     }
 
     /// The records whose primary keys lie in `range` (any Rust range of primary keys, such
-    /// as `UserPrimaryKey(10)..UserPrimaryKey(20)` or `..=UserPrimaryKey(5)`), in
-    /// primary-key order.
-    pub fn range<Q, R>(&self, range: R) -> Result<Iter<'_, M, T>>
-    where
-        Q: Borrow<M::PrimaryKey>,
-        R: RangeBounds<Q>,
-    {
+    /// as `UserPrimaryKey(10)..UserPrimaryKey(20)`, `10..20`, `..=UserPrimaryKey(5)` or
+    /// `..`), in primary-key order.
+    pub fn range(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Iter<'_, M, T>> {
         self.query().range(range).iter()
     }
 
     /// Like [`range`](Self::range), in descending primary-key order.
-    pub fn range_rev<Q, R>(&self, range: R) -> Result<Iter<'_, M, T>>
-    where
-        Q: Borrow<M::PrimaryKey>,
-        R: RangeBounds<Q>,
-    {
+    pub fn range_rev(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Iter<'_, M, T>> {
         self.query().range(range).rev().iter()
     }
 
@@ -280,24 +306,39 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     }
 
     /// Puts every model of `models`, in order, in this transaction.
+    ///
+    /// All or nothing, like the auto-commit [`StoreTree::put_many`](crate::StoreTree::put_many):
+    /// if a put fails after earlier ones were written, the transaction is poisoned, so
+    /// `commit` refuses ([`NetabaseError::TransactionPoisoned`]) and rolls every put back
+    /// instead of publishing the first half. A failure on the first model poisons nothing.
     pub fn put_many<I>(&mut self, models: I) -> Result<()>
     where
         I: IntoIterator,
         I::Item: Borrow<M>,
     {
-        models.into_iter().try_for_each(|m| self.put(m))
+        for (i, model) in models.into_iter().enumerate() {
+            if let Err(e) = self.put(model) {
+                if i > 0
+                    && let Some(p) = self.poison
+                {
+                    p.set(true);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Removes the record stored under `key` and its index entries; returns the removed
     /// record, deserialized. Use [`delete`](Self::delete) when you do not need it.
-    pub fn remove(&mut self, key: impl Borrow<M::PrimaryKey>) -> Result<Option<M>> {
+    pub fn remove(&mut self, key: impl KeyArg<M::PrimaryKey>) -> Result<Option<M>> {
         self.remove_with(key, |r| deserialize_archived::<M>(r).map(Some))
             .map(Option::flatten)
     }
 
     /// Removes the record stored under `key` and its index entries; returns whether it
     /// existed.
-    pub fn delete(&mut self, key: impl Borrow<M::PrimaryKey>) -> Result<bool> {
+    pub fn delete(&mut self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
         self.remove_with(key, |_| Ok(())).map(|r| r.is_some())
     }
 
@@ -306,7 +347,7 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     pub fn remove_many<I>(&mut self, keys: I) -> Result<usize>
     where
         I: IntoIterator,
-        I::Item: Borrow<M::PrimaryKey>,
+        I::Item: KeyArg<M::PrimaryKey>,
     {
         let mut removed = 0;
         for key in keys {
@@ -317,12 +358,12 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
 
     fn remove_with<R>(
         &mut self,
-        key: impl Borrow<M::PrimaryKey>,
+        key: impl KeyArg<M::PrimaryKey>,
         take: impl FnOnce(&M::Archived) -> Result<R>,
     ) -> Result<Option<R>> {
         let w = &mut self.write;
         w.key.clear();
-        key.borrow().encode_key(&mut w.key);
+        key.encode_as(&mut w.key);
         let taken = {
             let Some(old) = self.primary.get(&w.key)? else {
                 return Ok(None);

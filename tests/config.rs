@@ -49,8 +49,12 @@ macro_rules! config_tests {
                     ),
                     "{err}"
                 );
+                // `open` (the 0.0.x name) follows the same rule as `new`.
                 assert!(
-                    <$store as BackendStore<BlogDefinition>>::open(config(&path).build()).is_err()
+                    <$store as BackendStore<BlogDefinition>>::open(
+                        config(&path).create_if_missing(false).build()
+                    )
+                    .is_err()
                 );
                 assert!(!path.exists(), "nothing was created");
             }

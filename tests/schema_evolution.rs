@@ -442,7 +442,7 @@ fn v1_user(id: u64) -> v1::app::User {
             zip: 3_000_000_000 + id as u32,
             city: ["Oslo", "Lima", "Pune"][id as usize % 3].into(),
         },
-        role: if id % 2 == 0 {
+        role: if id.is_multiple_of(2) {
             v1::app::Role::Guest
         } else {
             v1::app::Role::Member {

@@ -99,6 +99,7 @@ pub fn derive_netabase_key(input: TokenStream) -> TokenStream {
 }
 
 fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let krate = crate::krate();
     let name = &input.ident;
     let error = || {
         syn::Error::new(
@@ -123,7 +124,8 @@ fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
     }
     let ty = &field.ty;
     reject_non_key_type(ty)?;
-    let key = quote!(::netabase_store::__private::Key);
+    let key = quote!(#krate::__private::Key);
+    let key_args = key_arg_impls(&krate, name, ty);
     Ok(quote! {
         impl #key for #name {
             #[inline]
@@ -132,7 +134,7 @@ fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
             #[inline]
             fn encode_archived_key(
-                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                archived: &<Self as #krate::rkyv::Archive>::Archived,
                 out: &mut ::std::vec::Vec<u8>,
             ) {
                 <#ty as #key>::encode_archived_key(&archived.0, out)
@@ -140,22 +142,24 @@ fn expand_key(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #[inline]
             fn decode_key(
                 input: &mut &[u8],
-            ) -> ::core::result::Result<Self, ::netabase_store::key::KeyDecodeError> {
+            ) -> ::core::result::Result<Self, #krate::key::KeyDecodeError> {
                 <#ty as #key>::decode_key(input).map(#name)
             }
             #[inline]
             fn skip_key(
                 input: &mut &[u8],
-            ) -> ::core::result::Result<(), ::netabase_store::key::KeyDecodeError> {
+            ) -> ::core::result::Result<(), #krate::key::KeyDecodeError> {
                 <#ty as #key>::skip_key(input)
             }
         }
 
-        impl ::netabase_store::__private::KeyNewtype for #name {
+        impl #krate::__private::KeyNewtype for #name {
             type Inner = #ty;
         }
 
-        impl ::netabase_store::key::KeyPrefix<#name> for #name {
+        #key_args
+
+        impl #krate::key::KeyPrefix<#name> for #name {
             fn encode_prefix(&self, out: &mut ::std::vec::Vec<u8>) {
                 <Self as #key>::encode_key(self, out)
             }
@@ -256,6 +260,7 @@ fn derives_named(paths: &[Path], name: &str) -> bool {
 }
 
 fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStream2> {
+    let krate = crate::krate();
     let ModuleArgs { definition, keys } = args;
     let Some((_, items)) = module.content.as_mut() else {
         return Err(syn::Error::new(
@@ -357,19 +362,19 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
             )*
         }
 
-        impl ::netabase_store::__private::NetabaseDefinitionTrait for #definition {
+        impl #krate::__private::NetabaseDefinitionTrait for #definition {
             const NAME: &'static str = #def_name;
-            const MODELS: &'static [&'static ::netabase_store::__private::ModelInfo] = &[
-                #(<#names as ::netabase_store::__private::NetabaseModelTrait>::INFO),*
+            const MODELS: &'static [&'static #krate::__private::ModelInfo] = &[
+                #(<#names as #krate::__private::NetabaseModelTrait>::INFO),*
             ];
-            const FINGERPRINT: u64 = ::netabase_store::__private::fingerprint(
+            const FINGERPRINT: u64 = #krate::__private::fingerprint(
                 #def_name,
                 Self::MODELS,
             );
 
-            fn visit_models<V: ::netabase_store::__private::ModelVisitor<Self>>(
+            fn visit_models<V: #krate::__private::ModelVisitor<Self>>(
                 visitor: &mut V,
-            ) -> ::netabase_store::Result<()> {
+            ) -> #krate::Result<()> {
                 #(visitor.visit::<#names>()?;)*
                 ::core::result::Result::Ok(())
             }
@@ -408,25 +413,27 @@ fn expand_module(args: ModuleArgs, mut module: ItemMod) -> syn::Result<TokenStre
 /// Adds the rkyv derives (through `netabase_store`'s re-export) unless the struct derives
 /// `Archive` itself.
 fn add_rkyv_derives(attrs: &mut Vec<Attribute>, paths: &[Path]) {
+    let krate = crate::krate();
     if derives_named(paths, "Archive") {
         return;
     }
     attrs.push(parse_quote!(#[derive(
-        ::netabase_store::rkyv::Archive,
-        ::netabase_store::rkyv::Serialize,
-        ::netabase_store::rkyv::Deserialize
+        #krate::rkyv::Archive,
+        #krate::rkyv::Serialize,
+        #krate::rkyv::Deserialize
     )]));
     if derives_named(paths, "Debug") {
-        attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv, derive(Debug))]));
+        attrs.push(parse_quote!(#[rkyv(crate = #krate::rkyv, derive(Debug))]));
     } else {
-        attrs.push(parse_quote!(#[rkyv(crate = ::netabase_store::rkyv)]));
+        attrs.push(parse_quote!(#[rkyv(crate = #krate::rkyv)]));
     }
 }
 
 /// Adds `#[derive(NetabaseSchema)]` unless the type derives it itself.
 fn add_schema_derive(attrs: &mut Vec<Attribute>, paths: &[Path]) {
+    let krate = crate::krate();
     if !derives_named(paths, "NetabaseSchema") {
-        attrs.push(parse_quote!(#[derive(::netabase_store::NetabaseSchema)]));
+        attrs.push(parse_quote!(#[derive(#krate::NetabaseSchema)]));
     }
 }
 
@@ -583,6 +590,18 @@ fn to_pascal(snake: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// `author_id` / `AuthorYear` → `AUTHOR_ID` / `AUTHOR_YEAR`.
+fn to_screaming(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 && !out.ends_with('_') {
+            out.push('_');
+        }
+        out.extend(c.to_uppercase());
+    }
+    out
 }
 
 fn type_text(ty: &Type) -> String {
@@ -796,6 +815,7 @@ fn assign_tags(keys: &mut [SecondaryKey], explicit: &[Option<(u8, Span)>]) -> sy
 }
 
 fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let krate = crate::krate();
     let name = &input.ident;
     if has_attr(&input.attrs, IN_MODULE).is_none() {
         return Err(syn::Error::new(
@@ -849,53 +869,56 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let key_asserts = key_types.map(|ty| {
         quote_spanned! {ty.span()=>
             const _: fn() = {
-                fn assert_key<K: ::netabase_store::__private::Key>() {}
+                fn assert_key<K: #krate::__private::Key>() {}
                 assert_key::<#ty>
             };
         }
     });
 
     let key_newtype = |newtype: &Ident, ty: &Type, doc: String| {
+        let key_args = key_arg_impls(&krate, newtype, ty);
         quote! {
             #[doc = #doc]
             #[derive(
                 Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash,
-                ::netabase_store::rkyv::Archive,
-                ::netabase_store::rkyv::Serialize,
-                ::netabase_store::rkyv::Deserialize
+                #krate::rkyv::Archive,
+                #krate::rkyv::Serialize,
+                #krate::rkyv::Deserialize
             )]
-            #[rkyv(crate = ::netabase_store::rkyv)]
+            #[rkyv(crate = #krate::rkyv)]
             #vis struct #newtype(pub #ty);
 
-            impl ::netabase_store::__private::Key for #newtype {
+            impl #krate::__private::Key for #newtype {
                 #[inline]
                 fn encode_key(&self, out: &mut ::std::vec::Vec<u8>) {
-                    <#ty as ::netabase_store::__private::Key>::encode_key(&self.0, out)
+                    <#ty as #krate::__private::Key>::encode_key(&self.0, out)
                 }
                 #[inline]
                 fn encode_archived_key(
-                    archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                    archived: &<Self as #krate::rkyv::Archive>::Archived,
                     out: &mut ::std::vec::Vec<u8>,
                 ) {
-                    <#ty as ::netabase_store::__private::Key>::encode_archived_key(&archived.0, out)
+                    <#ty as #krate::__private::Key>::encode_archived_key(&archived.0, out)
                 }
                 #[inline]
                 fn decode_key(
                     input: &mut &[u8],
-                ) -> ::core::result::Result<Self, ::netabase_store::key::KeyDecodeError> {
-                    <#ty as ::netabase_store::__private::Key>::decode_key(input).map(#newtype)
+                ) -> ::core::result::Result<Self, #krate::key::KeyDecodeError> {
+                    <#ty as #krate::__private::Key>::decode_key(input).map(#newtype)
                 }
                 #[inline]
                 fn skip_key(
                     input: &mut &[u8],
-                ) -> ::core::result::Result<(), ::netabase_store::key::KeyDecodeError> {
-                    <#ty as ::netabase_store::__private::Key>::skip_key(input)
+                ) -> ::core::result::Result<(), #krate::key::KeyDecodeError> {
+                    <#ty as #krate::__private::Key>::skip_key(input)
                 }
             }
 
-            impl ::netabase_store::__private::KeyNewtype for #newtype {
+            impl #krate::__private::KeyNewtype for #newtype {
                 type Inner = #ty;
             }
+
+            #key_args
 
             impl ::core::convert::From<#ty> for #newtype {
                 fn from(value: #ty) -> Self {
@@ -928,7 +951,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 SkKind::Multi(_) => quote!(Multi),
                 SkKind::Compound(_) => quote!(Compound),
             };
-            quote!(::netabase_store::__private::KeyKind::#kind)
+            quote!(#krate::__private::KeyKind::#kind)
         })
         .collect();
     let sk_fields: Vec<Vec<String>> = secondary
@@ -939,10 +962,15 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
         })
         .collect();
     let pk_field_name = pk_field.to_string();
+    let sk_consts: Vec<Ident> = secondary
+        .iter()
+        .map(|k| format_ident!("{}", to_screaming(&k.name), span = k.span))
+        .collect();
+    let sk_consts_str: Vec<String> = sk_consts.iter().map(|c| c.to_string()).collect();
     let sk_uniques: Vec<bool> = secondary.iter().map(|k| k.unique).collect();
     let sk_names: Vec<String> = secondary.iter().map(|k| k.name.clone()).collect();
 
-    let key_path = quote!(::netabase_store::__private::Key);
+    let key_path = quote!(#krate::__private::Key);
     let mut push_owned = Vec::new();
     let mut push_archived = Vec::new();
     let mut collect_keys = Vec::new();
@@ -965,7 +993,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     }
                 });
                 push_archived.push(quote! {
-                    if let ::netabase_store::rkyv::option::ArchivedOption::Some(value) = &archived.#f {
+                    if let #krate::rkyv::option::ArchivedOption::Some(value) = &archived.#f {
                         entries.push_archived::<#ty>(#tag, #unique, value);
                     }
                 });
@@ -1037,12 +1065,42 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
                 }
             }
 
-            impl ::netabase_store::__private::SecondaryKey<#name> for #sk_newtypes {
+            impl #krate::__private::SecondaryKey<#name> for #sk_newtypes {
                 const TAG: u8 = #sk_tags;
+            }
+
+            impl #krate::__private::SecondaryLookup<#name> for #sk_newtypes {
+                #[inline]
+                fn lookup_tag(&self) -> u8 {
+                    #sk_tags
+                }
+                #[inline]
+                fn encode_lookup_value(&self, out: &mut ::std::vec::Vec<u8>) {
+                    #krate::__private::Key::encode_key(self, out)
+                }
             }
         )*
 
-        impl ::netabase_store::__private::SecondaryKeyEnum for #sk_enum {
+        impl #krate::__private::SecondaryLookup<#name> for #sk_enum {
+            #[inline]
+            fn lookup_tag(&self) -> u8 {
+                #krate::__private::SecondaryKeyEnum::tag(self)
+            }
+            #[inline]
+            fn encode_lookup_value(&self, out: &mut ::std::vec::Vec<u8>) {
+                #krate::__private::SecondaryKeyEnum::encode_value(self, out)
+            }
+        }
+
+        #[allow(missing_docs)]
+        impl #name {
+            #(
+                #[doc = concat!("The `", #sk_names, "` secondary key, for `tree.get_by(", #name_str, "::", #sk_consts_str, ", value)`.")]
+                #vis const #sk_consts: #krate::__private::KeyField<#sk_newtypes> = #krate::__private::KeyField::new();
+            )*
+        }
+
+        impl #krate::__private::SecondaryKeyEnum for #sk_enum {
             #[inline]
             fn tag(&self) -> u8 {
                 match *self {
@@ -1052,7 +1110,7 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             #[inline]
             fn encode_value(&self, out: &mut ::std::vec::Vec<u8>) {
                 match *self {
-                    #(#sk_enum::#sk_variants(ref key) => ::netabase_store::__private::Key::encode_key(key, out),)*
+                    #(#sk_enum::#sk_variants(ref key) => #krate::__private::Key::encode_key(key, out),)*
                 }
             }
         }
@@ -1066,19 +1124,19 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             Secondary(#sk_enum),
         }
 
-        impl ::netabase_store::__private::NetabaseModelTrait for #name {
+        impl #krate::__private::NetabaseModelTrait for #name {
             type Definition = #definition;
             type PrimaryKey = #pk_name;
             type SecondaryKeys = #sk_enum;
-            const INFO: &'static ::netabase_store::__private::ModelInfo = &::netabase_store::__private::ModelInfo {
+            const INFO: &'static #krate::__private::ModelInfo = &#krate::__private::ModelInfo {
                 name: #name_str,
                 table: #name_str,
                 index_table: #index_table,
-                shape: <Self as ::netabase_store::__private::Schema>::SHAPE,
+                shape: <Self as #krate::__private::Schema>::SHAPE,
                 version: #version,
                 primary_key: #pk_field_name,
                 secondary_keys: &[
-                    #(::netabase_store::__private::SecondaryKeyInfo {
+                    #(#krate::__private::SecondaryKeyInfo {
                         name: #sk_names,
                         tag: #sk_tags,
                         unique: #sk_uniques,
@@ -1102,31 +1160,105 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
 
             #[inline]
             fn encode_primary_key(&self, out: &mut ::std::vec::Vec<u8>) {
-                <#pk_ty as ::netabase_store::__private::Key>::encode_key(&self.#pk_field, out)
+                <#pk_ty as #krate::__private::Key>::encode_key(&self.#pk_field, out)
             }
 
             #[inline]
             fn encode_archived_primary_key(
-                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
+                archived: &<Self as #krate::rkyv::Archive>::Archived,
                 out: &mut ::std::vec::Vec<u8>,
             ) {
-                <#pk_ty as ::netabase_store::__private::Key>::encode_archived_key(&archived.#pk_field, out)
+                <#pk_ty as #krate::__private::Key>::encode_archived_key(&archived.#pk_field, out)
             }
 
             #[inline]
             #[allow(unused_variables)]
-            fn index_entries(&self, entries: &mut ::netabase_store::__private::IndexEntries) {
+            fn index_entries(&self, entries: &mut #krate::__private::IndexEntries) {
                 #(#push_owned)*
             }
 
             #[inline]
             #[allow(unused_variables)]
             fn archived_index_entries(
-                archived: &<Self as ::netabase_store::rkyv::Archive>::Archived,
-                entries: &mut ::netabase_store::__private::IndexEntries,
+                archived: &<Self as #krate::rkyv::Archive>::Archived,
+                entries: &mut #krate::__private::IndexEntries,
             ) {
                 #(#push_archived)*
             }
         }
     })
+}
+
+/// The path generated code names `netabase_store` by: `::netabase_store`, or the name the
+/// user's `Cargo.toml` gave the dependency (`store = { package = "netabase_store", .. }`).
+fn krate() -> TokenStream2 {
+    match proc_macro_crate::crate_name("netabase_store") {
+        Ok(proc_macro_crate::FoundCrate::Name(name)) if name != "netabase_store" => {
+            let ident = Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+        _ => quote!(::netabase_store),
+    }
+}
+
+/// `KeyArg` impls of a key newtype `N(T)`: lookups take `N`, `T`, references to either, and
+/// `str` / `[u8]` when `T` is written as a string or byte-string type; a tuple `T` takes a
+/// tuple of anything each element takes (`(7, "x")`).
+fn key_arg_impls(krate: &TokenStream2, newtype: &Ident, ty: &Type) -> TokenStream2 {
+    let arg = quote!(#krate::key::KeyArg);
+    let key = quote!(#krate::__private::Key);
+    let inner = if let Type::Tuple(tuple) = ty {
+        let elems: Vec<&Type> = tuple.elems.iter().collect();
+        let qs: Vec<Ident> = (0..elems.len()).map(|i| format_ident!("Q{i}")).collect();
+        let idx = (0..elems.len()).map(syn::Index::from);
+        quote! {
+            impl<#(#qs: #arg<#elems>),*> #arg<#newtype> for (#(#qs,)*) {
+                #[inline]
+                fn encode_as(&self, out: &mut ::std::vec::Vec<u8>) {
+                    #(#arg::<#elems>::encode_as(&self.#idx, out);)*
+                }
+            }
+        }
+    } else {
+        let last = match ty {
+            Type::Path(p) => p.path.segments.last().map(|s| {
+                let args = &s.arguments;
+                format!("{}{}", s.ident, quote!(#args)).replace(' ', "")
+            }),
+            _ => None,
+        };
+        let borrowed = match last.as_deref() {
+            Some("String" | "Box<str>") => Some(quote!(str)),
+            Some("Vec<u8>" | "Box<[u8]>") => Some(quote!([u8])),
+            _ => None,
+        };
+        let borrowed = borrowed.map(|b| {
+            quote! {
+                impl #arg<#newtype> for #b {
+                    #[inline]
+                    fn encode_as(&self, out: &mut ::std::vec::Vec<u8>) {
+                        #arg::<#ty>::encode_as(self, out)
+                    }
+                }
+            }
+        });
+        quote! {
+            impl #arg<#newtype> for #ty {
+                #[inline]
+                fn encode_as(&self, out: &mut ::std::vec::Vec<u8>) {
+                    <#ty as #key>::encode_key(self, out)
+                }
+            }
+            #borrowed
+        }
+    };
+    quote! {
+        impl #arg<#newtype> for #newtype {
+            #[inline]
+            fn encode_as(&self, out: &mut ::std::vec::Vec<u8>) {
+                <Self as #key>::encode_key(self, out)
+            }
+        }
+        #inner
+    }
 }

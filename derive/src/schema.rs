@@ -83,7 +83,8 @@ pub(crate) fn netabase_attr(attrs: &[Attribute]) -> syn::Result<NetabaseAttr> {
 }
 
 pub(crate) fn expand_schema(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    let p = quote!(::netabase_store::__private);
+    let krate = crate::krate();
+    let p = quote!(#krate::__private);
     let name = &input.ident;
     let shape = match &input.data {
         Data::Struct(s) => fields_shape(&s.fields),
@@ -117,7 +118,8 @@ pub(crate) fn expand_schema(input: &DeriveInput) -> syn::Result<TokenStream2> {
 }
 
 fn fields_shape(fields: &Fields) -> TokenStream2 {
-    let p = quote!(::netabase_store::__private);
+    let krate = crate::krate();
+    let p = quote!(#krate::__private);
     match fields {
         Fields::Named(named) => {
             let fields = named.named.iter().map(|f| {
@@ -137,7 +139,8 @@ fn fields_shape(fields: &Fields) -> TokenStream2 {
 
 /// A field's shape: its type's, unless `#[rkyv(with = W)]` lets `W` archive it.
 fn field_shape(ty: &Type, attrs: &[Attribute]) -> TokenStream2 {
-    let p = quote!(::netabase_store::__private);
+    let krate = crate::krate();
+    let p = quote!(#krate::__private);
     match rkyv_with(attrs) {
         Some(wrapper) => {
             let label = format!("with::{wrapper}");
@@ -179,7 +182,8 @@ pub(crate) fn version_impl(
     version: u32,
     from: Option<&(Path, bool)>,
 ) -> TokenStream2 {
-    let p = quote!(::netabase_store::__private);
+    let krate = crate::krate();
+    let p = quote!(#krate::__private);
     let (push_prev, read_prev, order) = match from {
         None => (
             quote!(),

@@ -592,6 +592,7 @@ pub fn unique_optional_key_clashes_on_insert_and_update<B: Backend>(store: &S<B>
     txn.commit().unwrap();
 }
 
+#[allow(deprecated)]
 pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
     let accounts = store.open_tree::<Account>();
     let account = |h: &str, e: &str| Account {
@@ -600,6 +601,7 @@ pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
         plan: None,
     };
     accounts.put(account("taken", "t@x")).unwrap();
+    // The 0.0.x names still work (deprecated: they return `Result`s that cannot fail).
     let mut batch = accounts.create_batch().unwrap();
     batch.put(account("a", "a@x")).unwrap();
     batch.put(account("b", "b@x")).unwrap();
@@ -608,10 +610,11 @@ pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
     batch.commit().unwrap();
     assert_eq!(accounts.len().unwrap(), 2);
 
-    let mut batch = accounts.create_batch().unwrap();
-    batch.put(account("c", "c@x")).unwrap();
-    batch.remove(AccountPrimaryKey("a".into())).unwrap();
-    batch.put(account("d", "b@x")).unwrap(); // clashes with b
+    let mut batch = accounts.batch();
+    batch
+        .insert(account("c", "c@x"))
+        .delete(AccountPrimaryKey("a".into()))
+        .insert(account("d", "b@x")); // clashes with b
     batch.put(account("e", "e@x")).unwrap();
     assert!(matches!(
         batch.commit(),
@@ -633,6 +636,7 @@ pub fn batches_apply_all_or_nothing<B: Backend>(store: &S<B>) {
     );
 
     // Dropping a batch discards it.
+    // The 0.0.x names still work (deprecated: they return `Result`s that cannot fail).
     let mut batch = accounts.create_batch().unwrap();
     batch.put(account("z", "z@x")).unwrap();
     drop(batch);
