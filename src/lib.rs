@@ -41,6 +41,8 @@
 //! let alice = users.get(UserPrimaryKey(1))?.expect("stored above");
 //! assert_eq!(alice.username, "alice");
 //!
+//! // Lookups take keys by value, by reference or borrowed; `User::EMAIL` names a secondary key.
+//! assert_eq!(users.get_by(User::EMAIL, "alice@example.com")?.count(), 1);
 //! let by_email = UserSecondaryKeys::Email(UserEmailSecondaryKey("alice@example.com".into()));
 //! assert_eq!(users.get_by_secondary_key(by_email)?.count(), 1);
 //! # Ok(())
@@ -83,10 +85,11 @@
 //!
 //! ## Features
 //!
-//! * `native` (default): `redb`, `sled` and `memory`.
+//! * default: `redb` and `memory`.
+//! * `native`: `redb`, `sled` and `memory` (the 0.0.x name).
 //! * `redb`: the redb backend, [`Store::redb`], [`Store::open`], [`RedbStore`].
 //! * `memory`: the in-memory MVCC backend, [`Store::memory`], [`Store::temp`], [`MemoryStore`].
-//! * `sled`: the sled 0.34 backend, [`Store::sled`], [`SledStore`].
+//! * `sled` (opt-in): the sled 0.34 backend, `Store::sled`, `SledStore`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

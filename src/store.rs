@@ -483,7 +483,7 @@ where
     }
 
     /// Every record whose secondary key `K` holds `value`, deserialized: the short form
-    /// (`users.get_by(User::EMAIL, "a@x")`); see [`Tree::get_by`].
+    /// (`users.get_by(User::EMAIL, "a@x")`); see [`Tree::get_by`](crate::Tree::get_by).
     pub fn get_by<K: SecondaryKey<M>>(
         &self,
         key: KeyField<K>,
