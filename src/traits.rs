@@ -192,6 +192,11 @@ pub mod model {
     /// `count_by_secondary_key`): the key enum (`UserSecondaryKeys::Email(..)`), one key
     /// newtype alone (`UserEmailSecondaryKey("a@x".into())`), or a reference to either.
     /// Generated for every model.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a secondary key of `{M}`",
+        note = "pass `{M}SecondaryKeys::..`, one `{M}..SecondaryKey` newtype, or use \
+                `tree.get_by({M}::KEY_NAME, value)`"
+    )]
     pub trait SecondaryLookup<M> {
         /// The tag of the key's entries in the model's index table.
         fn lookup_tag(&self) -> u8;

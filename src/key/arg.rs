@@ -24,6 +24,12 @@ use super::{Key, encode_bytes, encode_str};
 /// KeyArg::<String>::encode_as(&"alice", &mut out);
 /// assert_eq!(out, key_bytes(&"alice".to_string()));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as a key of type `{K}`",
+    label = "not a `{K}`",
+    note = "a lookup takes the key itself, a reference to it, its inner type, or a borrowed \
+            form (`&str` for a string key, `&[u8]` for a byte-string key)"
+)]
 pub trait KeyArg<K> {
     /// Appends the encoding of the key this value stands for.
     fn encode_as(&self, out: &mut Vec<u8>);
