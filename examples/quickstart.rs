@@ -4,27 +4,37 @@
 
 use netabase_store::prelude::*;
 
+/// The blog's models.
 #[netabase_definition_module(BlogDefinition, BlogKeys)]
 pub mod blog_schema {
     use netabase_store::NetabaseModel;
 
+    /// A user; the email is unique.
     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
     #[netabase(BlogDefinition)]
     pub struct User {
+        /// The primary key.
         #[primary_key]
         pub id: u64,
+        /// Display name.
         pub username: String,
+        /// A unique secondary key.
         #[secondary_key(unique)]
         pub email: String,
     }
 
+    /// A post, indexed by its author.
     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
     #[netabase(BlogDefinition)]
     pub struct Post {
+        /// The primary key.
         #[primary_key]
         pub id: u64,
+        /// The title.
         pub title: String,
+        /// The body.
         pub content: String,
+        /// A secondary key: many posts per author.
         #[secondary_key]
         pub author_id: u64,
     }

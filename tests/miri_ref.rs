@@ -17,7 +17,7 @@ use netabase_store::prelude::*;
 use netabase_store::{MemoryBackend, Ref, Store};
 
 #[netabase_definition_module(MiriDefinition, MiriKeys)]
-pub mod schema {
+mod schema {
     use netabase_store::NetabaseModel;
 
     #[derive(NetabaseModel, Clone, Debug, PartialEq, Eq)]
