@@ -172,6 +172,11 @@ pub mod prelude {
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// The migration guide's snippets (`docs/migration.md`), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/migration.md")]
+pub struct MigrationGuideDoctests;
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::index::IndexEntries;
