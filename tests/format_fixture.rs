@@ -27,8 +27,16 @@ const FIXTURE: &str = "tests/fixtures/format-1.txt";
 fn records() -> (Vec<User>, Vec<Account>, Vec<Article>, Vec<Setting>) {
     let users = vec![user(1, "a@x", 30), user(u64::MAX, "zed@x\0nul", 255)];
     let accounts = vec![
-        Account { handle: "alice".into(), email: "alice@x".into(), plan: Some("pro".into()) },
-        Account { handle: "".into(), email: "empty@x".into(), plan: None },
+        Account {
+            handle: "alice".into(),
+            email: "alice@x".into(),
+            plan: Some("pro".into()),
+        },
+        Account {
+            handle: "".into(),
+            email: "empty@x".into(),
+            plan: None,
+        },
     ];
     let articles = vec![Article {
         key: (7, "intro".into()),
@@ -38,7 +46,10 @@ fn records() -> (Vec<User>, Vec<Account>, Vec<Article>, Vec<Setting>) {
         tags: vec!["rust".into(), "db".into(), "rust".into()],
         slug: Some("intro".into()),
     }];
-    let settings = vec![Setting { name: "theme".into(), value: vec![0, 1, 2, 255] }];
+    let settings = vec![Setting {
+        name: "theme".into(),
+        value: vec![0, 1, 2, 255],
+    }];
     (users, accounts, articles, settings)
 }
 
@@ -74,7 +85,11 @@ fn dump(backend: &MemoryBackend) -> String {
     for table in tables() {
         let t = txn.open_table(table).unwrap();
         let range = t
-            .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded, Direction::Forward)
+            .range(
+                std::ops::Bound::Unbounded,
+                std::ops::Bound::Unbounded,
+                Direction::Forward,
+            )
             .unwrap();
         for entry in range {
             let (k, v) = entry.unwrap();
@@ -90,9 +105,18 @@ fn written_today() -> String {
     let txn = store.write().unwrap();
     {
         txn.open_tree::<User>().unwrap().put_many(&users).unwrap();
-        txn.open_tree::<Account>().unwrap().put_many(&accounts).unwrap();
-        txn.open_tree::<Article>().unwrap().put_many(&articles).unwrap();
-        txn.open_tree::<Setting>().unwrap().put_many(&settings).unwrap();
+        txn.open_tree::<Account>()
+            .unwrap()
+            .put_many(&accounts)
+            .unwrap();
+        txn.open_tree::<Article>()
+            .unwrap()
+            .put_many(&articles)
+            .unwrap();
+        txn.open_tree::<Setting>()
+            .unwrap()
+            .put_many(&settings)
+            .unwrap();
     }
     txn.commit().unwrap();
     dump(store.backend())
@@ -106,7 +130,12 @@ fn todays_bytes_equal_the_fixture() {
     }
     let fixture = std::fs::read_to_string(FIXTURE).expect("the committed fixture");
     for (line, (a, b)) in fixture.lines().zip(today.lines()).enumerate() {
-        assert_eq!(a, b, "line {} of {FIXTURE} differs from what this build writes", line + 1);
+        assert_eq!(
+            a,
+            b,
+            "line {} of {FIXTURE} differs from what this build writes",
+            line + 1
+        );
     }
     assert_eq!(fixture.lines().count(), today.lines().count());
 }
@@ -119,7 +148,10 @@ fn a_store_loaded_from_the_fixture_reads_every_record() {
         let txn = backend.begin_write().unwrap();
         for table in tables() {
             let mut t = txn.open_table(table).unwrap();
-            for line in fixture.lines().filter(|l| l.split(' ').next() == Some(table)) {
+            for line in fixture
+                .lines()
+                .filter(|l| l.split(' ').next() == Some(table))
+            {
                 let mut parts = line.split(' ').skip(1);
                 let key = unhex(parts.next().unwrap());
                 let value = unhex(parts.next().unwrap_or(""));
@@ -131,17 +163,36 @@ fn a_store_loaded_from_the_fixture_reads_every_record() {
     let store = Store::<BlogDefinition, _>::from_backend(backend).unwrap();
     let (users, accounts, articles, settings) = records();
     for u in &users {
-        assert_eq!(store.open_tree::<User>().get(u.id).unwrap().as_ref(), Some(u));
+        assert_eq!(
+            store.open_tree::<User>().get(u.id).unwrap().as_ref(),
+            Some(u)
+        );
     }
     for a in &accounts {
-        let found = store.open_tree::<Account>().get_by(Account::EMAIL, &a.email).unwrap();
+        let found = store
+            .open_tree::<Account>()
+            .get_by(Account::EMAIL, &a.email)
+            .unwrap();
         assert_eq!(found, vec![a.clone()]);
     }
     let txn = store.read().unwrap();
     let tree = txn.open_tree::<Article>().unwrap();
     assert_eq!(tree.count_by(Article::TAGS, "rust").unwrap(), 1);
     assert_eq!(tree.count_by(Article::AUTHOR_YEAR, (7, 2024)).unwrap(), 1);
-    assert_eq!(tree.get((7, "intro")).unwrap().unwrap().deserialize().unwrap(), articles[0]);
-    let s = txn.open_tree::<Setting>().unwrap().get("theme").unwrap().unwrap().deserialize();
+    assert_eq!(
+        tree.get((7, "intro"))
+            .unwrap()
+            .unwrap()
+            .deserialize()
+            .unwrap(),
+        articles[0]
+    );
+    let s = txn
+        .open_tree::<Setting>()
+        .unwrap()
+        .get("theme")
+        .unwrap()
+        .unwrap()
+        .deserialize();
     assert_eq!(s.unwrap(), settings[0]);
 }
