@@ -93,7 +93,7 @@ fn dump(backend: &MemoryBackend) -> String {
             .unwrap();
         for entry in range {
             let (k, v) = entry.unwrap();
-            let _ = writeln!(out, "{table} {} {}", hex(k.as_ref()), hex(v.as_ref()));
+            let _ = writeln!(out, "{table} {} {}", hex(k), hex(v));
         }
     }
     out
