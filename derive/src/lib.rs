@@ -1044,6 +1044,13 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         #(#key_asserts)*
 
+        // Backends hand out values at any offset inside their pages; the pinned archive
+        // format (unaligned) makes that safe only if every archived model has alignment 1.
+        const _: () = ::core::assert!(
+            ::core::mem::align_of::<<#name as #krate::rkyv::Archive>::Archived>() == 1,
+            "the archived model must have alignment 1 (netabase_store's pinned rkyv format)"
+        );
+
         #version_impl
 
         #pk_newtype

@@ -134,6 +134,7 @@ macro_rules! conformance_tests {
             persistence_across_reopen => check_persistence_across_reopen,
             flush => check_flush,
             value_too_large => check_value_too_large,
+            guards_keep_their_bytes => check_guards_keep_their_bytes,
         );
     };
 }
@@ -1598,6 +1599,73 @@ pub fn check_snapshot_isolation<H: Harness>() {
         Some(&b"y"[..]),
         "new table after the commit"
     );
+}
+
+/// The `StableBytes` promise: a value guard's bytes (content and address) do not change while
+/// it lives, whatever writers do meanwhile: overwrite its key with a longer and a shorter
+/// value, remove it, clear the table, and commit each time. Covers a small value (which some
+/// engines keep inline) and a large one.
+pub fn check_guards_keep_their_bytes<H: Harness>() {
+    let harness = H::new();
+    let backend = harness.backend();
+    let small: &[u8] = b"abc";
+    let large = vec![7u8; 3000];
+    commit_entries(backend, TABLE, &model_of(&[(b"s", small), (b"l", &large)]));
+    let txn = backend.begin_read().or_fail("begin_read");
+    let table = txn.open_table(TABLE).or_fail("open_table");
+    let gs = table.get(b"s").or_fail("get").expect("stored above");
+    let gl = table.get(b"l").or_fail("get").expect("stored above");
+    let (ps, pl) = (gs.as_ref().as_ptr(), gl.as_ref().as_ptr());
+    let check = |when: &str| {
+        assert_eq!(
+            gs.as_ref(),
+            small,
+            "a small value's guard changed after {when}"
+        );
+        assert_eq!(
+            gl.as_ref(),
+            &large[..],
+            "a large value's guard changed after {when}"
+        );
+        assert_eq!(
+            gs.as_ref().as_ptr(),
+            ps,
+            "a small value's guard moved after {when}"
+        );
+        assert_eq!(
+            gl.as_ref().as_ptr(),
+            pl,
+            "a large value's guard moved after {when}"
+        );
+    };
+    #[allow(clippy::type_complexity)]
+    let write = |f: &dyn Fn(
+        &mut <<H::Backend as Backend>::WriteTxn<'_> as WriteTransaction>::Table<'_>,
+    )| {
+        let w = backend
+            .begin_write()
+            .or_fail("begin_write while a guard lives");
+        {
+            let mut t = w.open_table(TABLE).or_fail("open_table");
+            f(&mut t);
+        }
+        w.commit().or_fail("commit while a guard lives");
+    };
+    write(&|t| {
+        t.insert(b"s", &[9u8; 500]).or_fail("overwrite longer");
+        t.insert(b"l", b"x").or_fail("overwrite shorter");
+    });
+    check("overwrites");
+    write(&|t| {
+        t.remove(b"s").or_fail("remove");
+        t.remove(b"l").or_fail("remove");
+    });
+    check("removes");
+    write(&|t| {
+        t.insert(b"s", b"again").or_fail("insert");
+        t.clear().or_fail("clear");
+    });
+    check("a clear");
 }
 
 /// A read transaction held open on another thread does not block a writer from beginning and
