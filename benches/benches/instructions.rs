@@ -12,6 +12,9 @@
 //! setup, and the fixture is returned so that closing it is not counted either. Results
 //! (and `callgrind.*.out` files for `callgrind_annotate`) land in
 //! `target/iai/netabase_benches/instructions/`.
+// `#[library_benchmark]` and `library_benchmark_group!` generate public modules without
+// docs; the benchmarks themselves are documented above.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 
