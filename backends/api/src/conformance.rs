@@ -1656,7 +1656,8 @@ pub fn check_guards_keep_their_bytes<H: Harness>() {
         w.commit().or_fail("commit while a guard lives");
     };
     write(&|t| {
-        t.insert(b"s", &vec![9u8; big / 2]).or_fail("overwrite longer");
+        t.insert(b"s", &vec![9u8; big / 2])
+            .or_fail("overwrite longer");
         t.insert(b"l", b"x").or_fail("overwrite shorter");
     });
     check("overwrites");
