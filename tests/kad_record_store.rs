@@ -4,15 +4,12 @@
 //! Network tests use libp2p's in-process memory transport; every wait is bounded.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use libp2p::futures::{StreamExt, executor::block_on, future::poll_fn};
 use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore};
 use libp2p::kad::{self, ProviderRecord, Quorum, Record, RecordKey};
-use libp2p::swarm::{Swarm, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Transport, identity};
+use libp2p::{PeerId, identity};
 use netabase_store::backend::{Backend, WriteTable, WriteTransaction};
 use netabase_store::kad::{KadError, KadStore, PROVIDERS_TABLE, RECORDS_TABLE, format};
 use netabase_store::prelude::*;
@@ -33,87 +30,11 @@ pub mod node_schema {
 }
 use node_schema::*;
 
-type Node = Swarm<kad::Behaviour<KadStore<NodeDefinition, RedbBackend>>>;
+#[path = "../examples/shared/kad_nodes.rs"]
+mod kad_nodes;
+use kad_nodes::{addresses, drive, node, progressed};
 
 const PHASE: Duration = Duration::from_secs(30);
-
-fn node(keypair: &identity::Keypair, store: Arc<Store<NodeDefinition, RedbBackend>>) -> Node {
-    let peer = keypair.public().to_peer_id();
-    let transport = libp2p::core::transport::MemoryTransport::default()
-        .upgrade(libp2p::core::upgrade::Version::V1)
-        .authenticate(libp2p::plaintext::Config::new(keypair))
-        .multiplex(libp2p::yamux::Config::default())
-        .boxed();
-    let mut config = kad::Config::new(kad::PROTOCOL_NAME);
-    config.set_query_timeout(Duration::from_secs(10));
-    let mut behaviour =
-        kad::Behaviour::with_config(peer, KadStore::new(store, peer).unwrap(), config);
-    behaviour.set_mode(Some(kad::Mode::Server));
-    // Connection tasks on their own threads; they end when their connection closes.
-    let swarm_config = libp2p::swarm::Config::with_executor(|task| {
-        std::thread::spawn(move || block_on(task));
-    })
-    .with_idle_connection_timeout(Duration::from_secs(60));
-    let mut swarm = Swarm::new(transport, behaviour, peer, swarm_config);
-    swarm.listen_on("/memory/0".parse().unwrap()).unwrap();
-    swarm
-}
-
-/// Polls every node until `f` returns `Some`, failing after `limit`.
-fn drive<T>(
-    nodes: &mut [&mut Node],
-    limit: Duration,
-    mut f: impl FnMut(usize, SwarmEvent<kad::Event>) -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + limit;
-    let waker: Arc<Mutex<Option<Waker>>> = Arc::default();
-    let timer = Arc::clone(&waker);
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        if let Some(w) = timer.lock().unwrap().take() {
-            w.wake();
-        }
-    });
-    block_on(poll_fn(|cx| {
-        *waker.lock().unwrap() = Some(cx.waker().clone());
-        assert!(Instant::now() < deadline, "timed out after {limit:?}");
-        loop {
-            let mut progressed = false;
-            for (i, n) in nodes.iter_mut().enumerate() {
-                if let Poll::Ready(Some(event)) = n.poll_next_unpin(cx) {
-                    progressed = true;
-                    if let Some(t) = f(i, event) {
-                        return Poll::Ready(t);
-                    }
-                }
-            }
-            if !progressed {
-                return Poll::Pending;
-            }
-        }
-    }))
-}
-
-/// Each node's listen address.
-fn addresses(nodes: &mut [&mut Node]) -> Vec<Multiaddr> {
-    let mut found: Vec<Option<Multiaddr>> = vec![None; nodes.len()];
-    drive(nodes, PHASE, |i, e| {
-        if let SwarmEvent::NewListenAddr { address, .. } = e {
-            found[i] = Some(address);
-        }
-        found
-            .iter()
-            .all(Option::is_some)
-            .then(|| found.iter().flatten().cloned().collect())
-    })
-}
-
-fn progressed(e: SwarmEvent<kad::Event>) -> Option<kad::QueryResult> {
-    match e {
-        SwarmEvent::Behaviour(kad::Event::OutboundQueryProgressed { result, .. }) => Some(result),
-        _ => None,
-    }
-}
 
 fn redb_store(path: &std::path::Path) -> Arc<Store<NodeDefinition, RedbBackend>> {
     Arc::new(Store::redb(path).unwrap())
@@ -140,7 +61,7 @@ fn three_nodes_put_get_provide_find_and_a_restarted_node_serves_its_records() {
     let mut a = node(&keys[0], store_a);
     let mut b = node(&keys[1], redb_store(&path("b")));
     let mut c = node(&keys[2], redb_store(&path("c")));
-    let addrs = addresses(&mut [&mut a, &mut b, &mut c]);
+    let addrs = addresses(&mut [&mut a, &mut b, &mut c], PHASE);
     // B is the rendezvous: A and C know B, B knows both.
     a.behaviour_mut().add_address(&ids[1], addrs[1].clone());
     c.behaviour_mut().add_address(&ids[1], addrs[1].clone());
@@ -229,7 +150,7 @@ fn three_nodes_put_get_provide_find_and_a_restarted_node_serves_its_records() {
         a.behaviour_mut().store_mut().try_provided().unwrap().len(),
         1
     );
-    let addrs = addresses(&mut [&mut a, &mut d]);
+    let addrs = addresses(&mut [&mut a, &mut d], PHASE);
     d.behaviour_mut().add_address(&ids[0], addrs[0].clone());
     d.behaviour_mut().get_record(record_key.clone());
     let (peer, got) = drive(&mut [&mut a, &mut d], PHASE, |i, e| match progressed(e) {
