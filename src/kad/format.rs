@@ -383,4 +383,41 @@ mod tests {
             Err(FormatError::TooLong { field: "publisher" })
         );
     }
+
+    fn canonical(bytes: &[u8]) {
+        if let Ok(r) = decode_record(bytes) {
+            assert_eq!(encode_record(&r).as_deref(), Ok(bytes));
+        }
+        if let Ok(ps) = decode_providers(bytes) {
+            assert_eq!(encode_providers(&ps).as_deref(), Ok(bytes));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn damaged_encodings_decode_canonically_or_fail(
+            value in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            publisher in proptest::option::of(proptest::collection::vec(proptest::num::u8::ANY, 0..40)),
+            expires in proptest::option::of(proptest::num::u64::ANY),
+            addresses in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..8), 0..4),
+            at in proptest::num::usize::ANY,
+            byte in proptest::num::u8::ANY,
+        ) {
+            let record = StoredRecord { value: value.clone(), publisher: publisher.clone(), expires };
+            let provider = StoredProvider { provider: value, expires, addresses };
+            let encoded = [
+                encode_record(&record).unwrap(),
+                encode_providers(&[provider.clone(), provider]).unwrap(),
+            ];
+            proptest::prop_assert_eq!(decode_record(&encoded[0]).unwrap(), record);
+            for bytes in encoded {
+                let mut damaged = bytes.clone();
+                let i = at % damaged.len();
+                damaged[i] = byte;
+                canonical(&damaged);
+                canonical(&bytes[..i]);
+                canonical(&bytes[i..]);
+            }
+        }
+    }
 }
