@@ -568,29 +568,29 @@ fn a_record_and_a_model_commit_in_one_transaction() {
     let store = Arc::new(Store::<NodeDefinition, MemoryBackend>::memory().unwrap());
     let kad = KadStore::new(Arc::clone(&store), peers()[0]).unwrap();
     let record = Record::new(RecordKey::new(b"k"), b"v".to_vec());
-    {
+    let write_both = |commit: bool| {
         let txn = store.write().unwrap();
         kad.put_in(&txn, &record).unwrap();
-        txn.open_tree::<Note>()
-            .unwrap()
-            .put(Note {
-                id: 7,
-                text: "t".into(),
-            })
-            .unwrap();
-        // Dropped without commit: neither is stored.
-    }
-    assert!(kad.try_get(&record.key).unwrap().is_none());
-    let txn = store.write().unwrap();
-    kad.put_in(&txn, &record).unwrap();
-    txn.open_tree::<Note>()
-        .unwrap()
-        .put(Note {
+        let note = Note {
             id: 7,
             text: "t".into(),
-        })
-        .unwrap();
-    txn.commit().unwrap();
+        };
+        txn.open_tree::<Note>().unwrap().put(note).unwrap();
+        if commit {
+            txn.commit().unwrap();
+        }
+    };
+    // Dropped without commit: neither is stored.
+    write_both(false);
+    assert!(kad.try_get(&record.key).unwrap().is_none());
+    assert!(
+        store
+            .open_tree::<Note>()
+            .get(NotePrimaryKey(7))
+            .unwrap()
+            .is_none()
+    );
+    write_both(true);
     assert_eq!(kad.try_get(&record.key).unwrap().unwrap().value, b"v");
     assert!(
         store

@@ -317,6 +317,19 @@ impl<D: NetabaseDefinitionTrait, B: Backend> KadStore<D, B> {
             .take()
     }
 
+    /// A write's outcome as libp2p's trait can say it: limits as they are, any other
+    /// failure as `fallback` (the entry was not stored), its cause kept for `take_error`.
+    fn limit_or(&self, outcome: KadResult<()>, fallback: store::Error) -> store::Result<()> {
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(KadError::Limit(e)) => Err(e),
+            Err(e) => {
+                self.note(e);
+                Err(fallback)
+            }
+        }
+    }
+
     fn note(&self, e: KadError) {
         *self
             .last_error
@@ -646,14 +659,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> RecordStore for KadStore<D, B> {
     }
 
     fn put(&mut self, r: Record) -> store::Result<()> {
-        match self.try_put(&r) {
-            Ok(()) => Ok(()),
-            Err(KadError::Limit(e)) => Err(e),
-            Err(e) => {
-                self.note(e);
-                Err(store::Error::MaxRecords)
-            }
-        }
+        self.limit_or(self.try_put(&r), store::Error::MaxRecords)
     }
 
     fn remove(&mut self, k: &RecordKey) {
@@ -678,14 +684,10 @@ impl<D: NetabaseDefinitionTrait, B: Backend> RecordStore for KadStore<D, B> {
     }
 
     fn add_provider(&mut self, record: ProviderRecord) -> store::Result<()> {
-        match self.try_add_provider(&record) {
-            Ok(()) => Ok(()),
-            Err(KadError::Limit(e)) => Err(e),
-            Err(e) => {
-                self.note(e);
-                Err(store::Error::MaxProvidedKeys)
-            }
-        }
+        self.limit_or(
+            self.try_add_provider(&record),
+            store::Error::MaxProvidedKeys,
+        )
     }
 
     fn providers(&self, key: &RecordKey) -> Vec<ProviderRecord> {
