@@ -19,6 +19,7 @@ use netabase_store::{RedbBackend, Store};
 mod kad_nodes;
 use kad_nodes::{addresses, drive, node, progressed};
 
+/// The application's schema.
 #[netabase_definition_module(AppDefinition, AppKeys)]
 pub mod app {
     use netabase_store::NetabaseModel;
@@ -27,8 +28,10 @@ pub mod app {
     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
     #[netabase(AppDefinition)]
     pub struct Setting {
+        /// The setting's name.
         #[primary_key]
         pub name: String,
+        /// Its value.
         pub value: String,
     }
 }

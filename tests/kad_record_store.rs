@@ -13,18 +13,22 @@ use libp2p::{PeerId, identity};
 use netabase_store::backend::{Backend, WriteTable, WriteTransaction};
 use netabase_store::kad::{KadError, KadStore, PROVIDERS_TABLE, RECORDS_TABLE, format};
 use netabase_store::prelude::*;
-use netabase_store::{MemoryBackend, NetabaseError, RedbBackend, SledBackend, Store};
+use netabase_store::{MemoryBackend, NetabaseError, RedbBackend, Store};
 use proptest::prelude::*;
 
+/// The user's own models, stored next to the DHT's tables.
 #[netabase_definition_module(NodeDefinition, NodeKeys)]
 pub mod node_schema {
     use netabase_store::NetabaseModel;
 
     #[derive(NetabaseModel, Clone, Debug, PartialEq)]
     #[netabase(NodeDefinition)]
+    /// A user record.
     pub struct Note {
+        /// Its key.
         #[primary_key]
         pub id: u64,
+        /// Its content.
         pub text: String,
     }
 }
@@ -395,6 +399,8 @@ proptest! {
     }
 }
 
+/// sled is opt-in (feature `sled`); `.ci/run` runs this file with it.
+#[cfg(feature = "sled")]
 #[test]
 fn sled_backend_answers_like_libp2p_memory_store() {
     let ops: Vec<Op> = (0..6u8)
@@ -435,7 +441,9 @@ fn sled_backend_answers_like_libp2p_memory_store() {
         ])
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::<NodeDefinition, SledBackend>::sled(dir.path().join("kad.sled")).unwrap();
+    let store =
+        Store::<NodeDefinition, netabase_store::SledBackend>::sled(dir.path().join("kad.sled"))
+            .unwrap();
     run_against_memory_store(store, &ops).unwrap();
 }
 
