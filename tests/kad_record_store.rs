@@ -608,3 +608,35 @@ fn a_record_and_a_model_commit_in_one_transaction() {
             .is_some()
     );
 }
+
+#[test]
+fn expired_entries_do_not_count_against_the_limits() {
+    let store = Arc::new(Store::<NodeDefinition, MemoryBackend>::memory().unwrap());
+    let mut kad = KadStore::with_config(store, peers()[0], limits()).unwrap();
+    let soon = Instant::now() + Duration::from_millis(200);
+    for k in 0..4u8 {
+        let mut r = Record::new(RecordKey::new(&[k]), vec![k]);
+        r.expires = Some(soon);
+        kad.put(r).unwrap();
+        let mut p = ProviderRecord::new(RecordKey::new(&[k]), peers()[1], vec![]);
+        p.expires = Some(soon);
+        kad.add_provider(p).unwrap();
+    }
+    let new_record = Record::new(RecordKey::new(&[9]), vec![9]);
+    let new_provider = ProviderRecord::new(RecordKey::new(&[9]), peers()[1], vec![]);
+    assert!(matches!(
+        kad.put(new_record.clone()),
+        Err(kad::store::Error::MaxRecords)
+    ));
+    assert!(matches!(
+        kad.add_provider(new_provider.clone()),
+        Err(kad::store::Error::MaxProvidedKeys)
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    // Now expired: they make room, and they are gone.
+    kad.put(new_record.clone()).unwrap();
+    kad.add_provider(new_provider.clone()).unwrap();
+    assert_eq!(kad.try_records().unwrap(), vec![new_record]);
+    assert_eq!(kad.providers(&RecordKey::new(&[9])), vec![new_provider]);
+    assert!(kad.providers(&RecordKey::new(&[0])).is_empty());
+}

@@ -18,7 +18,8 @@
 //! * **Expiry survives restarts.** libp2p's deadlines are monotonic [`Instant`]s, which mean
 //!   nothing after a restart; they are stored as wall-clock time (nanoseconds since the Unix
 //!   epoch) and mapped back to an `Instant` on load. Expired records and providers are never
-//!   handed out and are removed when met, and by [`KadStore::purge_expired`] (run on open).
+//!   handed out, do not count against the limits, and are removed on open, when a limit is
+//!   reached, when their key is written, and by [`KadStore::purge_expired`].
 //! * **Records from the network are untrusted.** The limits of libp2p's `MemoryStore`
 //!   ([`MemoryStoreConfig`]: records, value bytes, providers per key, provider keys) are
 //!   enforced with the same [`store::Error`]s and the same rules. Bytes in the tables that do
@@ -255,6 +256,29 @@ fn write_providers<T: WriteTable>(
     Ok(())
 }
 
+/// Whether writing `key` would add an entry to a table already holding `max`.
+fn is_new_beyond<T: ReadTable>(table: &T, key: &[u8], max: usize) -> KadResult<bool> {
+    Ok(table.get(key)?.is_none() && len_usize(table.len()?) >= max)
+}
+
+/// Removes the expired records; returns how many went.
+fn purge_records<W: WriteTransaction>(backend: &W, clock: Clock) -> KadResult<usize> {
+    let mut records = backend.open_table(RECORDS_TABLE)?;
+    let mut expired = Vec::new();
+    for entry in records.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
+        let (key, value) = entry?;
+        let r = format::decode_record(value.as_ref())
+            .map_err(|e| corrupt(RECORDS_TABLE, key.as_ref(), e))?;
+        if !clock.live(r.expires) {
+            expired.push(key.as_ref().to_vec());
+        }
+    }
+    for key in &expired {
+        records.remove(key)?;
+    }
+    Ok(expired.len())
+}
+
 /// A Kademlia record store in a [`Store`]: see the [module documentation](self).
 pub struct KadStore<D, B> {
     store: Arc<Store<D, B>>,
@@ -378,24 +402,12 @@ impl<D: NetabaseDefinitionTrait, B: Backend> KadStore<D, B> {
     /// entries are an error (and nothing is committed by the caller's `?`).
     pub fn purge_expired_in(&self, txn: &WriteTxn<'_, D, B>) -> KadResult<usize> {
         let clock = Clock::now();
-        let backend = txn.backend_txn();
-        let mut removed = 0;
-        let mut records = backend.open_table(RECORDS_TABLE)?;
-        let mut expired = Vec::new();
-        for entry in records.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
-            let (key, value) = entry?;
-            let r = format::decode_record(value.as_ref())
-                .map_err(|e| corrupt(RECORDS_TABLE, key.as_ref(), e))?;
-            if !clock.live(r.expires) {
-                expired.push(key.as_ref().to_vec());
-            }
-        }
-        for key in &expired {
-            records.remove(key)?;
-        }
-        removed += expired.len();
-        drop(records);
+        Ok(purge_records(txn.backend_txn(), clock)?
+            + self.purge_providers(txn.backend_txn(), clock)?)
+    }
 
+    fn purge_providers<W: WriteTransaction>(&self, backend: &W, clock: Clock) -> KadResult<usize> {
+        let mut removed = 0;
         let mut providers = backend.open_table(PROVIDERS_TABLE)?;
         let mut changed = Vec::new();
         for entry in providers.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
@@ -450,13 +462,22 @@ impl<D: NetabaseDefinitionTrait, B: Backend> KadStore<D, B> {
         if record.value.len() >= self.config.max_value_bytes {
             return Err(store::Error::ValueTooLarge.into());
         }
-        let mut table = txn.backend_txn().open_table(RECORDS_TABLE)?;
+        let clock = Clock::now();
+        let backend = txn.backend_txn();
         let key = record.key.as_ref();
-        if table.get(key)?.is_none() && len_usize(table.len()?) >= self.config.max_records {
-            return Err(store::Error::MaxRecords.into());
+        let max = self.config.max_records;
+        let full = |table: &_| is_new_beyond(table, key, max);
+        let mut table = backend.open_table(RECORDS_TABLE)?;
+        if full(&table)? {
+            // Expired records do not count: make room by removing them first.
+            drop(table);
+            purge_records(backend, clock)?;
+            table = backend.open_table(RECORDS_TABLE)?;
+            if full(&table)? {
+                return Err(store::Error::MaxRecords.into());
+            }
         }
-        let bytes =
-            format::encode_record(&record_to_stored(record, Clock::now())).map_err(encode_err)?;
+        let bytes = format::encode_record(&record_to_stored(record, clock)).map_err(encode_err)?;
         table.insert(key, &bytes)?;
         Ok(())
     }
@@ -533,7 +554,13 @@ impl<D: NetabaseDefinitionTrait, B: Backend> KadStore<D, B> {
             Some(bytes) => decode_providers_at(key, &bytes)?,
             None => {
                 if len_usize(table.len()?) >= self.config.max_provided_keys {
-                    return Err(store::Error::MaxProvidedKeys.into());
+                    // Keys whose providers all expired do not count: remove them first.
+                    drop(table);
+                    self.purge_providers(backend, clock)?;
+                    table = backend.open_table(PROVIDERS_TABLE)?;
+                    if len_usize(table.len()?) >= self.config.max_provided_keys {
+                        return Err(store::Error::MaxProvidedKeys.into());
+                    }
                 }
                 Vec::new()
             }
