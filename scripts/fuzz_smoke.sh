@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
-targets="${FUZZ_TARGETS:-key_codec index_model archive_validation query_model}"
+targets="${FUZZ_TARGETS:-key_codec index_model archive_validation query_model kad_format}"
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz_smoke: installing the nightly toolchain"

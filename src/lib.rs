@@ -90,6 +90,8 @@
 //! * `redb`: the redb backend, [`Store::redb`], [`Store::open`], [`RedbStore`].
 //! * `memory`: the in-memory MVCC backend, [`Store::memory`], [`Store::temp`], [`MemoryStore`].
 //! * `sled` (opt-in): the sled 0.34 backend, `Store::sled`, `SledStore`.
+//! * `libp2p` (alias `record-store`): `kad::KadStore`, a libp2p Kademlia `RecordStore` in
+//!   the same store as the models.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -97,6 +99,8 @@ pub mod config;
 mod error;
 mod guard;
 pub mod index;
+#[cfg(feature = "libp2p")]
+pub mod kad;
 pub mod key;
 mod meta;
 pub mod query;
