@@ -86,6 +86,10 @@ pub enum NetabaseError {
     /// An earlier error inside this write transaction may have left it half-applied, so it
     /// refuses to commit. Drop it (rolling back) and retry.
     TransactionPoisoned,
+    /// A write transaction was begun (directly, or by an auto-commit call) on a thread that
+    /// already holds a write transaction of the same store: it would wait for itself
+    /// forever. Finish (commit or drop) the first one, or write through it.
+    ReentrantWrite,
     /// Encoded key bytes could not be decoded.
     KeyDecode(KeyDecodeError),
     /// The configuration cannot be honoured.
@@ -160,6 +164,11 @@ impl fmt::Display for NetabaseError {
                 f,
                 "an earlier error in this write transaction may have left it half-applied; \
                  it was rolled back"
+            ),
+            NetabaseError::ReentrantWrite => write!(
+                f,
+                "this thread already holds a write transaction of this store; a second one \
+                 would wait for itself forever (commit or drop the first, or write through it)"
             ),
             NetabaseError::KeyDecode(e) => write!(f, "cannot decode key: {e}"),
             NetabaseError::Config { message } => write!(f, "invalid configuration: {message}"),

@@ -26,6 +26,9 @@ use crate::txn::{ReadTxn, WriteTxn};
 pub struct Store<D, B> {
     backend: B,
     scratch: ScratchSlot,
+    /// The thread that began the live write transaction, if any: a second write begun on
+    /// that thread would wait for itself forever, so it fails at once instead.
+    writer: std::sync::Mutex<Option<std::thread::ThreadId>>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -74,6 +77,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
         let store = Store {
             backend,
             scratch: ScratchSlot::default(),
+            writer: std::sync::Mutex::new(None),
             _definition: PhantomData,
         };
         open_schema(&store, &mut progress)?;
@@ -85,9 +89,16 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
         Ok(ReadTxn::new(self.backend.begin_read()?))
     }
 
-    /// Begins a write transaction (one at a time; a second writer waits).
+    /// Begins a write transaction (one at a time; a writer on another thread waits its turn).
+    ///
+    /// On a thread that already holds a write transaction of this store (including one
+    /// inside an auto-commit call), this fails at once with
+    /// [`NetabaseError::ReentrantWrite`](crate::NetabaseError::ReentrantWrite) instead of
+    /// waiting for itself forever.
     pub fn write(&self) -> Result<WriteTxn<'_, D, B>> {
-        Ok(WriteTxn::new(self.backend.begin_write()?, &self.scratch))
+        let mark = crate::txn::WriterMark::check(&self.writer)?;
+        let txn = self.backend.begin_write()?;
+        Ok(WriteTxn::new(txn, &self.scratch, mark.hold()))
     }
 
     /// An auto-commit handle on model `M`: each call runs in its own transaction and

@@ -62,15 +62,22 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
 /// every tree must be dropped before `commit` (the borrow checker enforces it).
 pub struct WriteTxn<'db, D, B: Backend> {
     txn: B::WriteTxn<'db>,
+    /// Declared after `txn`, so the backend transaction ends before the mark is cleared.
+    _writer: WriterMark<'db>,
     scratch: &'db ScratchSlot,
     poisoned: Cell<bool>,
     _definition: PhantomData<fn() -> D>,
 }
 
 impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
-    pub(crate) fn new(txn: B::WriteTxn<'db>, scratch: &'db ScratchSlot) -> Self {
+    pub(crate) fn new(
+        txn: B::WriteTxn<'db>,
+        scratch: &'db ScratchSlot,
+        writer: WriterMark<'db>,
+    ) -> Self {
         WriteTxn {
             txn,
+            _writer: writer,
             scratch,
             poisoned: Cell::new(false),
             _definition: PhantomData,
@@ -120,5 +127,43 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
     pub fn abort(self) -> Result<()> {
         self.txn.abort()?;
         Ok(())
+    }
+}
+
+/// Records which thread holds a store's write transaction (see [`Store::write`]); cleared
+/// when the transaction ends, on whatever thread that happens.
+///
+/// [`Store::write`]: crate::Store::write
+pub(crate) struct WriterMark<'db> {
+    slot: &'db std::sync::Mutex<Option<std::thread::ThreadId>>,
+    held: bool,
+}
+
+impl<'db> WriterMark<'db> {
+    /// Fails if the current thread already holds the store's write transaction.
+    pub(crate) fn check(
+        slot: &'db std::sync::Mutex<Option<std::thread::ThreadId>>,
+    ) -> Result<Self> {
+        let me = std::thread::current().id();
+        let holder = *slot.lock().unwrap_or_else(|p| p.into_inner());
+        if holder == Some(me) {
+            return Err(NetabaseError::ReentrantWrite);
+        }
+        Ok(WriterMark { slot, held: false })
+    }
+
+    /// Marks the current thread as the holder (once the backend granted the transaction).
+    pub(crate) fn hold(mut self) -> Self {
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current().id());
+        self.held = true;
+        self
+    }
+}
+
+impl Drop for WriterMark<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
     }
 }

@@ -453,6 +453,38 @@ fn raw_index<B: Backend>(store: &S<B>) -> Vec<Vec<u8>> {
     .collect()
 }
 
+/// A second write on the thread that holds a write transaction fails at once instead of
+/// hanging; another thread waits its turn; once the first ends, writing works again.
+pub fn reentrant_writes_fail_fast_and_other_threads_wait<B: Backend>(store: &S<B>) {
+    let txn = store.write().unwrap();
+    assert!(matches!(
+        store.write().err(),
+        Some(NetabaseError::ReentrantWrite)
+    ));
+    let users = store.open_tree::<User>();
+    assert!(matches!(
+        users.put(user(9, "r@x", 1)),
+        Err(NetabaseError::ReentrantWrite)
+    ));
+    // Reads still work beside the write transaction.
+    assert!(users.get(9).unwrap().is_none());
+    std::thread::scope(|s| {
+        let other = s.spawn(|| store.open_tree::<User>().put(user(8, "o@x", 1)));
+        txn.open_tree::<User>()
+            .unwrap()
+            .put(user(7, "t@x", 1))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        txn.commit().unwrap();
+        other.join().unwrap().unwrap();
+    });
+    assert!(users.contains_key(7).unwrap() && users.contains_key(8).unwrap());
+    users.put(user(9, "r@x", 1)).unwrap();
+    // A transaction that ends by being dropped clears the mark too.
+    drop(store.write().unwrap());
+    store.write().unwrap().commit().unwrap();
+}
+
 /// Instantiates every suite function as a `#[test]` for one backend.
 macro_rules! typed_suite {
     (let $h:ident = $make:expr; $store:expr) => {
@@ -473,6 +505,7 @@ macro_rules! typed_suite {
             batches_apply_all_or_nothing,
             primary_prefix_and_pagination,
             rebuild_index_recomputes_entries_from_records,
+            reentrant_writes_fail_fast_and_other_threads_wait,
         );
     };
     (@tests ($h:ident, $make:expr, $store:expr); $($name:ident),* $(,)?) => {
