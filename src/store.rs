@@ -11,6 +11,7 @@ use netabase_backend_api::Backend;
 use crate::config::FileConfig;
 use crate::error::Result;
 use crate::meta::{MigrationProgress, open_schema};
+use crate::subscribe::{Feed, Subscription, SubscriptionBuilder};
 use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::ScratchSlot;
@@ -26,6 +27,7 @@ use crate::txn::{ReadTxn, WriteTxn};
 pub struct Store<D, B> {
     backend: B,
     scratch: ScratchSlot,
+    feed: Feed,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -74,6 +76,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
         let store = Store {
             backend,
             scratch: ScratchSlot::default(),
+            feed: Feed::default(),
             _definition: PhantomData,
         };
         open_schema(&store, &mut progress)?;
@@ -87,7 +90,37 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
 
     /// Begins a write transaction (one at a time; a second writer waits).
     pub fn write(&self) -> Result<WriteTxn<'_, D, B>> {
-        Ok(WriteTxn::new(self.backend.begin_write()?, &self.scratch))
+        Ok(WriteTxn::new(
+            self.backend.begin_write()?,
+            &self.scratch,
+            &self.feed,
+        ))
+    }
+
+    /// Subscribes to the committed changes of model `M`, in commit order, with the default
+    /// queue length. See [`subscribe`](crate::subscribe) for the guarantees.
+    pub fn subscribe<M>(&self) -> Subscription<M>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        self.subscription::<M>().subscribe()
+    }
+
+    /// A filtered or sized subscription to model `M`'s changes: a primary-key range, a
+    /// secondary-key value or range, the queue length.
+    pub fn subscription<M>(&self) -> SubscriptionBuilder<'_, M>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        SubscriptionBuilder::new(&self.feed)
+    }
+
+    /// Model-checking knob (loom builds only): publish changes without holding the publish
+    /// lock across the backend commit, so a loom model can show the ordering it breaks.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn __weaken_publish_ordering(&self) {
+        self.feed.weaken_ordering();
     }
 
     /// An auto-commit handle on model `M`: each call runs in its own transaction and

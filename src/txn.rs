@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use netabase_backend_api::{Backend, ReadTransaction, WriteTransaction};
 
 use crate::error::{NetabaseError, Result};
+use crate::subscribe::{Capture, Feed};
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::{ScratchSlot, Tree};
@@ -46,7 +47,7 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
         } else {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
-        Ok(Tree::new(primary, index, None, None))
+        Ok(Tree::new(primary, index, None, None, None))
     }
 
     /// The backend's own transaction, for backend-specific reads next to typed ones.
@@ -64,15 +65,20 @@ pub struct WriteTxn<'db, D, B: Backend> {
     txn: B::WriteTxn<'db>,
     scratch: &'db ScratchSlot,
     poisoned: Cell<bool>,
+    feed: &'db Feed,
+    /// The changes to publish at commit; `None` (nothing captured) with no subscriber.
+    capture: Option<Capture>,
     _definition: PhantomData<fn() -> D>,
 }
 
 impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
-    pub(crate) fn new(txn: B::WriteTxn<'db>, scratch: &'db ScratchSlot) -> Self {
+    pub(crate) fn new(txn: B::WriteTxn<'db>, scratch: &'db ScratchSlot, feed: &'db Feed) -> Self {
         WriteTxn {
             txn,
             scratch,
             poisoned: Cell::new(false),
+            feed,
+            capture: feed.is_active().then(Capture::default),
             _definition: PhantomData,
         }
     }
@@ -93,6 +99,7 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             index,
             Some(&self.poisoned),
             Some(self.scratch),
+            self.capture.as_ref(),
         ))
     }
 
@@ -111,8 +118,12 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             self.txn.abort()?;
             return Err(NetabaseError::TransactionPoisoned);
         }
-        self.txn.commit()?;
-        Ok(())
+        match self.capture.map(Capture::into_inner) {
+            Some(changes) if !changes.is_empty() => self
+                .feed
+                .commit_and_publish(changes, || Ok(self.txn.commit()?)),
+            _ => Ok(self.txn.commit()?),
+        }
     }
 
     /// Rolls every write of this transaction back (the same as dropping it, but reports
