@@ -270,6 +270,7 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     /// [`NetabaseError::UniqueViolation`], and nothing of this put is written. A stored
     /// record that fails validation is [`NetabaseError::Corrupt`] (its index entries cannot
     /// be found), and nothing is written either.
+    #[inline]
     pub fn put(&mut self, model: impl Borrow<M>) -> Result<()> {
         match self.capture {
             None => self.put_record(model.borrow()),
@@ -278,6 +279,8 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     }
 
     /// A put while subscribers listen: also records the old and new archive bytes.
+    #[cold]
+    #[inline(never)]
     fn put_captured(&mut self, model: &M, capture: &Capture) -> Result<()> {
         let mut key = Vec::new();
         model.encode_primary_key(&mut key);
@@ -295,6 +298,7 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
         Ok(())
     }
 
+    #[inline]
     fn put_record(&mut self, model: &M) -> Result<()> {
         let w = &mut self.write;
         w.key.clear();

@@ -118,11 +118,9 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             self.txn.abort()?;
             return Err(NetabaseError::TransactionPoisoned);
         }
-        match self.capture.map(Capture::into_inner) {
-            Some(changes) if !changes.is_empty() => self
-                .feed
-                .commit_and_publish(changes, || Ok(self.txn.commit()?)),
-            _ => Ok(self.txn.commit()?),
+        match self.capture {
+            None => Ok(self.txn.commit()?),
+            Some(capture) => publish_commit(self.feed, capture.into_inner(), self.txn),
         }
     }
 
@@ -132,4 +130,19 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
         self.txn.abort()?;
         Ok(())
     }
+}
+
+/// The commit of a transaction that began with subscribers: publishes its changes, in
+/// commit order, once the backend commit succeeded.
+#[cold]
+#[inline(never)]
+fn publish_commit<T: WriteTransaction>(
+    feed: &Feed,
+    changes: Vec<crate::subscribe::RawChange>,
+    txn: T,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(txn.commit()?);
+    }
+    feed.commit_and_publish(changes, || Ok(txn.commit()?))
 }
