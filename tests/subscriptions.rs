@@ -118,8 +118,8 @@ fn aborted_transactions_publish_nothing<B: Backend>(store: Blog<B>) {
     store.open_tree::<Account>().put(account("a")).unwrap();
     assert_eq!(accounts.try_recv().map(|e| e.is_ok()), Some(true));
     let account_tree = store.open_tree::<Account>();
-    let mut batch = account_tree.create_batch().unwrap();
-    batch.put(account("b")).unwrap();
+    let mut batch = account_tree.batch();
+    batch.insert(account("b"));
     assert!(matches!(
         batch.commit(),
         Err(NetabaseError::UniqueViolation { .. })
