@@ -10,6 +10,9 @@
 //! A separate file from `instructions.rs` so it runs alone (the 0.16 runner's name filter
 //! matches bench files, not benchmarks inside one).
 
+// The benchmark macros generate undocumented items.
+#![allow(missing_docs)]
+
 use iai_callgrind::{library_benchmark, library_benchmark_group, main};
 use netabase_benches::data::Batches;
 use netabase_benches::{BenchDefinition, Inputs, User};
