@@ -106,6 +106,7 @@ mod meta;
 pub mod query;
 pub mod schema;
 mod store;
+pub mod subscribe;
 pub mod traits;
 mod tree;
 mod txn;
@@ -126,6 +127,7 @@ pub use store::RedbStore;
 #[cfg(feature = "sled")]
 pub use store::SledStore;
 pub use store::{BackendStore, Batch, NetabaseStore, Store, StoreTree};
+pub use subscribe::{Change, ChangeKind, Event, Subscription, SubscriptionBuilder};
 pub use tree::{Tree, TreeRef};
 pub use txn::{ReadTree, ReadTxn, WriteTree, WriteTxn};
 

@@ -11,6 +11,7 @@ use netabase_backend_api::Backend;
 use crate::config::FileConfig;
 use crate::error::Result;
 use crate::meta::{MigrationProgress, open_schema};
+use crate::subscribe::{Feed, Subscription, SubscriptionBuilder};
 use crate::traits::definition::{ModelVisitor, NetabaseDefinitionTrait};
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::ScratchSlot;
@@ -29,6 +30,7 @@ pub struct Store<D, B> {
     /// The thread that began the live write transaction, if any: a second write begun on
     /// that thread would wait for itself forever, so it fails at once instead.
     writer: std::sync::Mutex<Option<std::thread::ThreadId>>,
+    feed: Feed,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -78,6 +80,7 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
             backend,
             scratch: ScratchSlot::default(),
             writer: std::sync::Mutex::new(None),
+            feed: Feed::default(),
             _definition: PhantomData,
         };
         open_schema(&store, &mut progress)?;
@@ -98,7 +101,33 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
     pub fn write(&self) -> Result<WriteTxn<'_, D, B>> {
         let mark = crate::txn::WriterMark::check(&self.writer)?;
         let txn = self.backend.begin_write()?;
-        Ok(WriteTxn::new(txn, &self.scratch, mark.hold()))
+        Ok(WriteTxn::new(txn, &self.scratch, mark.hold(), &self.feed))
+    }
+
+    /// Subscribes to the committed changes of model `M`, in commit order, with the default
+    /// queue length. See [`subscribe`](crate::subscribe) for the guarantees.
+    pub fn subscribe<M>(&self) -> Subscription<M>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        self.subscription::<M>().subscribe()
+    }
+
+    /// A filtered or sized subscription to model `M`'s changes: a primary-key range, a
+    /// secondary-key value or range, the queue length.
+    pub fn subscription<M>(&self) -> SubscriptionBuilder<'_, M>
+    where
+        M: NetabaseModelTrait<Definition = D>,
+    {
+        SubscriptionBuilder::new(&self.feed)
+    }
+
+    /// Model-checking knob (loom builds only): publish changes without holding the publish
+    /// lock across the backend commit, so a loom model can show the ordering it breaks.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn __weaken_publish_ordering(&self) {
+        self.feed.weaken_ordering();
     }
 
     /// An auto-commit handle on model `M`: each call runs in its own transaction and

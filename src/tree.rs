@@ -4,7 +4,7 @@ use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ops::Bound;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use netabase_backend_api::{Direction, ReadTable, WriteTable};
 use rkyv::rancor;
@@ -15,6 +15,7 @@ use crate::guard::{Ref, deserialize_archived};
 use crate::index::IndexPlanner;
 use crate::key::{KeyArg, KeyRange, push_prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
+use crate::subscribe::{Capture, RawChange};
 use crate::traits::model::{KeyField, NetabaseModelTrait, SecondaryKey, SecondaryLookup};
 
 /// A record read from a tree whose tables are `T`.
@@ -43,6 +44,8 @@ pub struct Tree<'t, M: NetabaseModelTrait, T> {
     /// write transaction starts with warm buffers (`None` for read trees).
     scratch_home: Option<&'t ScratchSlot>,
     poison: Option<&'t Cell<bool>>,
+    /// Where committed changes are recorded for subscribers (`None`: nobody listens).
+    capture: Option<&'t Capture>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -94,6 +97,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         index: Option<T>,
         poison: Option<&'t Cell<bool>>,
         scratch_home: Option<&'t ScratchSlot>,
+        capture: Option<&'t Capture>,
     ) -> Self {
         Tree {
             primary,
@@ -102,6 +106,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
             write: scratch_home.map(ScratchSlot::take).unwrap_or_default(),
             scratch_home,
             poison,
+            capture,
             _model: PhantomData,
         }
     }
@@ -265,8 +270,36 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     /// [`NetabaseError::UniqueViolation`], and nothing of this put is written. A stored
     /// record that fails validation is [`NetabaseError::Corrupt`] (its index entries cannot
     /// be found), and nothing is written either.
+    #[inline]
     pub fn put(&mut self, model: impl Borrow<M>) -> Result<()> {
-        let model = model.borrow();
+        match self.capture {
+            None => self.put_record(model.borrow()),
+            Some(capture) => self.put_captured(model.borrow(), capture),
+        }
+    }
+
+    /// A put while subscribers listen: also records the old and new archive bytes.
+    #[cold]
+    #[inline(never)]
+    fn put_captured(&mut self, model: &M, capture: &Capture) -> Result<()> {
+        let mut key = Vec::new();
+        model.encode_primary_key(&mut key);
+        let old = self
+            .primary
+            .get(&key)?
+            .map(|g| Arc::<[u8]>::from(g.as_ref()));
+        self.put_record(model)?;
+        capture.borrow_mut().push(RawChange {
+            table: M::INFO.table,
+            key: key.into(),
+            old,
+            new: Some(Arc::from(self.write.value.as_slice())),
+        });
+        Ok(())
+    }
+
+    #[inline]
+    fn put_record(&mut self, model: &M) -> Result<()> {
         let w = &mut self.write;
         w.key.clear();
         model.encode_primary_key(&mut w.key);
@@ -364,11 +397,13 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
         let w = &mut self.write;
         w.key.clear();
         key.encode_as(&mut w.key);
+        let old_bytes;
         let taken = {
             let Some(old) = self.primary.get(&w.key)? else {
                 return Ok(None);
             };
             let old = Ref::<M, _>::new(old, M::INFO.table, &w.key)?;
+            old_bytes = self.capture.map(|_| Arc::<[u8]>::from(old.as_bytes()));
             if self.index.is_some() {
                 w.planner.plan_remove::<M>(&w.key, old.archived());
             }
@@ -384,18 +419,46 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
             Ok(())
         })();
         poison_on_err(self.poison, result)?;
+        if let Some(capture) = self.capture {
+            capture.borrow_mut().push(RawChange {
+                table: M::INFO.table,
+                key: w.key.as_slice().into(),
+                old: old_bytes,
+                new: None,
+            });
+        }
         Ok(Some(taken))
     }
 
     /// Removes every record and index entry of this model.
     pub fn clear(&mut self) -> Result<()> {
+        // With subscribers, every cleared record is published as a removal.
+        let removed = match self.capture {
+            None => Vec::new(),
+            Some(_) => self
+                .primary
+                .range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)?
+                .map(|entry| {
+                    entry.map(|(k, v)| RawChange {
+                        table: M::INFO.table,
+                        key: k.as_ref().into(),
+                        old: Some(Arc::from(v.as_ref())),
+                        new: None,
+                    })
+                })
+                .collect::<netabase_backend_api::Result<Vec<_>>>()?,
+        };
         let result = (|| {
             if let Some(index) = &mut self.index {
                 index.clear()?;
             }
             self.primary.clear()
         })();
-        poison_on_err(self.poison, result)
+        poison_on_err(self.poison, result)?;
+        if let Some(capture) = self.capture {
+            capture.borrow_mut().extend(removed);
+        }
+        Ok(())
     }
 }
 

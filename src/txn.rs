@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use netabase_backend_api::{Backend, ReadTransaction, WriteTransaction};
 
 use crate::error::{NetabaseError, Result};
+use crate::subscribe::{Capture, Feed};
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::{ScratchSlot, Tree};
@@ -46,7 +47,7 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
         } else {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
-        Ok(Tree::new(primary, index, None, None))
+        Ok(Tree::new(primary, index, None, None, None))
     }
 
     /// The backend's own transaction, for backend-specific reads next to typed ones.
@@ -66,6 +67,9 @@ pub struct WriteTxn<'db, D, B: Backend> {
     _writer: WriterMark<'db>,
     scratch: &'db ScratchSlot,
     poisoned: Cell<bool>,
+    feed: &'db Feed,
+    /// The changes to publish at commit; `None` (nothing captured) with no subscriber.
+    capture: Option<Capture>,
     _definition: PhantomData<fn() -> D>,
 }
 
@@ -74,12 +78,15 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
         txn: B::WriteTxn<'db>,
         scratch: &'db ScratchSlot,
         writer: WriterMark<'db>,
+        feed: &'db Feed,
     ) -> Self {
         WriteTxn {
             txn,
             _writer: writer,
             scratch,
             poisoned: Cell::new(false),
+            feed,
+            capture: feed.is_active().then(Capture::default),
             _definition: PhantomData,
         }
     }
@@ -100,6 +107,7 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             index,
             Some(&self.poisoned),
             Some(self.scratch),
+            self.capture.as_ref(),
         ))
     }
 
@@ -118,8 +126,10 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
             self.txn.abort()?;
             return Err(NetabaseError::TransactionPoisoned);
         }
-        self.txn.commit()?;
-        Ok(())
+        match self.capture {
+            None => Ok(self.txn.commit()?),
+            Some(capture) => publish_commit(self.feed, capture.into_inner(), self.txn),
+        }
     }
 
     /// Rolls every write of this transaction back (the same as dropping it, but reports
@@ -166,4 +176,19 @@ impl Drop for WriterMark<'_> {
             *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }
+}
+
+/// The commit of a transaction that began with subscribers: publishes its changes, in
+/// commit order, once the backend commit succeeded.
+#[cold]
+#[inline(never)]
+fn publish_commit<T: WriteTransaction>(
+    feed: &Feed,
+    changes: Vec<crate::subscribe::RawChange>,
+    txn: T,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(txn.commit()?);
+    }
+    feed.commit_and_publish(changes, || Ok(txn.commit()?))
 }
