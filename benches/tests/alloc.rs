@@ -304,18 +304,23 @@ fn string_key_lookups<B: netabase_store::backend::Backend>(
     (primary, secondary)
 }
 
+/// The index range of the handles holding `email` (tag 0), built in reused buffers.
+fn email_bounds(lower: &mut Vec<u8>, upper: &mut Vec<u8>, email: &str) {
+    lower.clear();
+    lower.push(0);
+    netabase_store::key::encode_str(email, lower);
+    upper.clear();
+    upper.extend_from_slice(lower);
+    netabase_store::key::push_prefix_successor(upper, 0);
+}
+
 /// Secondary lookups of every handle's email through the byte-level contract alone.
 fn contract_secondary_lookups<T: ReadTable>(index: &T, table: &T) -> u64 {
     let emails: Vec<String> = (0..N).map(|i| format!("user{i}@example.com")).collect();
     let ids: Vec<u64> = (0..N as u64).collect();
     let (mut lower, mut upper) = (Vec::new(), Vec::new());
     count_reads(&ids, |i| {
-        lower.clear();
-        lower.push(0);
-        netabase_store::key::encode_str(&emails[i as usize], &mut lower);
-        upper.clear();
-        upper.extend_from_slice(&lower);
-        netabase_store::key::push_prefix_successor(&mut upper, 0);
+        email_bounds(&mut lower, &mut upper, &emails[i as usize]);
         let mut sum = 0;
         let range = index
             .range(
@@ -375,12 +380,7 @@ fn string_key_lookups_allocate_nothing_the_engine_does_not() {
     let ids: Vec<u64> = (0..N as u64).collect();
     let (mut lower, mut upper) = (Vec::new(), Vec::new());
     let raw = count_reads(&ids, |i| {
-        lower.clear();
-        lower.push(0);
-        netabase_store::key::encode_str(&emails[i as usize], &mut lower);
-        upper.clear();
-        upper.extend_from_slice(&lower);
-        netabase_store::key::push_prefix_successor(&mut upper, 0);
+        email_bounds(&mut lower, &mut upper, &emails[i as usize]);
         let mut sum = 0;
         for entry in index.range::<&[u8]>(&lower[..]..&upper[..]).unwrap() {
             let (key, _) = entry.unwrap();
