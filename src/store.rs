@@ -170,7 +170,13 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
 
     /// Makes every committed transaction durable (see
     /// [`FileConfig::use_fsync`](crate::config::FileConfig::use_fsync)).
+    ///
+    /// A flush may need the writer lock (redb commits an empty durable transaction), so on a
+    /// thread that holds this store's write transaction it is
+    /// [`NetabaseError::ReentrantWrite`](crate::NetabaseError::ReentrantWrite) instead of a
+    /// self-deadlock.
     pub fn flush(&self) -> Result<()> {
+        crate::txn::WriterMark::check(&self.writer)?;
         Ok(self.backend.flush()?)
     }
 
