@@ -29,7 +29,7 @@ pub struct Store<D, B> {
     scratch: ScratchSlot,
     /// The thread that began the live write transaction, if any: a second write begun on
     /// that thread would wait for itself forever, so it fails at once instead.
-    writer: std::sync::Mutex<Option<std::thread::ThreadId>>,
+    writer: std::sync::Mutex<Option<crate::txn::WriterThread>>,
     feed: Feed,
     _definition: PhantomData<fn() -> D>,
 }

@@ -140,21 +140,33 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> WriteTxn<'db, D, B> {
     }
 }
 
+/// The id of a thread, as the re-entrance check compares them. Under loom, its model
+/// threads all run on one OS thread, so they are told apart by loom's ids.
+#[cfg(not(loom))]
+pub(crate) type WriterThread = std::thread::ThreadId;
+#[cfg(loom)]
+pub(crate) type WriterThread = loom::thread::ThreadId;
+
+fn current_thread() -> WriterThread {
+    #[cfg(not(loom))]
+    return std::thread::current().id();
+    #[cfg(loom)]
+    return loom::thread::current().id();
+}
+
 /// Records which thread holds a store's write transaction (see [`Store::write`]); cleared
 /// when the transaction ends, on whatever thread that happens.
 ///
 /// [`Store::write`]: crate::Store::write
 pub(crate) struct WriterMark<'db> {
-    slot: &'db std::sync::Mutex<Option<std::thread::ThreadId>>,
+    slot: &'db std::sync::Mutex<Option<WriterThread>>,
     held: bool,
 }
 
 impl<'db> WriterMark<'db> {
     /// Fails if the current thread already holds the store's write transaction.
-    pub(crate) fn check(
-        slot: &'db std::sync::Mutex<Option<std::thread::ThreadId>>,
-    ) -> Result<Self> {
-        let me = std::thread::current().id();
+    pub(crate) fn check(slot: &'db std::sync::Mutex<Option<WriterThread>>) -> Result<Self> {
+        let me = current_thread();
         let holder = *slot.lock().unwrap_or_else(|p| p.into_inner());
         if holder == Some(me) {
             return Err(NetabaseError::ReentrantWrite);
@@ -164,7 +176,7 @@ impl<'db> WriterMark<'db> {
 
     /// Marks the current thread as the holder (once the backend granted the transaction).
     pub(crate) fn hold(mut self) -> Self {
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current().id());
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(current_thread());
         self.held = true;
         self
     }
