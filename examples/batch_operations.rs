@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // put_many: one transaction for all of them.
     users.put_many((1..=1000).map(user))?;
+    assert_eq!(users.len()?, 1000);
     println!("put_many: {} users in one transaction", users.len()?);
 
     // get_many: one read transaction, results in order.
@@ -64,6 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // remove_many: one transaction.
     let removed = users.remove_many((1001..=1100).map(UserPrimaryKey))?;
+    assert!(removed > 0);
     println!("remove_many removed {removed}; {} users left", users.len()?);
 
     // Inside one explicit write transaction, bulk helpers mix with single operations.

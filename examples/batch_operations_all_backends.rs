@@ -33,6 +33,13 @@ fn run<B: Backend>(name: &str, store: Store<BlogDefinition, B>) -> Result<(), Ne
     let tree = txn.open_tree::<User>()?;
     let page = tree.query().range(UserPrimaryKey(100)..).limit(3).page()?;
     let ids: Vec<u64> = page.items.iter().map(|u| u.id.to_native()).collect();
+    assert!(refused, "{name}: a failed batch must leave nothing behind");
+    assert_eq!(ids, [100, 101, 102], "{name}");
+    assert!(page.next.is_some(), "{name}");
+    assert!(
+        tree.get(UserPrimaryKey(1))?.is_none(),
+        "{name}: the batch's delete"
+    );
     println!(
         "{name:>6}: {} users; failed batch left nothing: {refused}; first page from 100: {ids:?}, more: {}",
         tree.len()?,

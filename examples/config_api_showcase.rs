@@ -23,6 +23,8 @@ fn exercise<B: Backend>(name: &str, store: &Store<BlogDefinition, B>) -> Result<
         .query()
         .range(UserPrimaryKey(10)..UserPrimaryKey(20))
         .count()?;
+    assert_eq!(in_range, 10, "{name}");
+    assert_eq!(found.len(), 1, "{name}");
     println!(
         "{name:>6}: {} users, lookup by email -> {:?}, 10..20 holds {in_range}",
         users.len()?,
@@ -59,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "redb" => RedbStore::<BlogDefinition>::new(bad).err(),
             _ => SledStore::<BlogDefinition>::new(bad).err(),
         };
+        assert!(refused.is_some(), "read_only + truncate must be refused");
         println!(
             "        read_only + truncate -> {}",
             refused.map_or("opened?!".into(), |e| e.to_string())
@@ -72,6 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .read_only(true)
         .build();
     let store = RedbStore::<BlogDefinition>::new(config)?;
+    assert!(store.open_tree::<User>().put(user(999)).is_err());
     println!(
         "read-only redb: {} users; put -> {}",
         store.open_tree::<User>().len()?,
