@@ -106,24 +106,9 @@ pub const fn shape_hash(mut hash: u64, shape: &Shape) -> u64 {
     hash = hash_u64(hash, discriminant(shape));
     match shape {
         Shape::Leaf(name) => hash_str(hash, name),
-        Shape::Generic(name, args) => {
-            hash = hash_str(hash, name);
-            let mut i = 0;
-            while i < args.len() {
-                hash = shape_hash(hash, args[i]);
-                i += 1;
-            }
-            hash_u64(hash, args.len() as u64)
-        }
+        Shape::Generic(name, args) => hash_shapes(hash_str(hash, name), args),
         Shape::Array(inner, len) => hash_u64(shape_hash(hash, inner), *len as u64),
-        Shape::Tuple(items) => {
-            let mut i = 0;
-            while i < items.len() {
-                hash = shape_hash(hash, items[i]);
-                i += 1;
-            }
-            hash_u64(hash, items.len() as u64)
-        }
+        Shape::Tuple(items) => hash_shapes(hash, items),
         Shape::Struct(fields) => {
             let mut i = 0;
             while i < fields.len() {
@@ -143,6 +128,16 @@ pub const fn shape_hash(mut hash: u64, shape: &Shape) -> u64 {
             hash_u64(hash, variants.len() as u64)
         }
     }
+}
+
+/// Each shape of `shapes` in order, then their count.
+const fn hash_shapes(mut hash: u64, shapes: &[&Shape]) -> u64 {
+    let mut i = 0;
+    while i < shapes.len() {
+        hash = shape_hash(hash, shapes[i]);
+        i += 1;
+    }
+    hash_u64(hash, shapes.len() as u64)
 }
 
 const fn discriminant(shape: &Shape) -> u64 {
