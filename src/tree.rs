@@ -263,6 +263,23 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
 }
 
 impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
+    /// The tables and transaction state, for write paths outside this module (purge).
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> (
+        &mut T,
+        Option<&mut T>,
+        Option<&'t Cell<bool>>,
+        Option<&'t Capture>,
+    ) {
+        (
+            &mut self.primary,
+            self.index.as_mut(),
+            self.poison,
+            self.capture,
+        )
+    }
+
     /// Inserts `model`, or replaces the record with the same primary key, and updates
     /// every secondary index in the same transaction.
     ///
@@ -600,7 +617,7 @@ fn check_unique<M: NetabaseModelTrait, T: ReadTable>(
 
 /// Marks the transaction poisoned when a write failed after it may have begun changing
 /// tables: committing it could publish half a put.
-fn poison_on_err<R>(
+pub(crate) fn poison_on_err<R>(
     poison: Option<&Cell<bool>>,
     result: netabase_backend_api::Result<R>,
 ) -> Result<R> {
