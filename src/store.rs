@@ -318,6 +318,7 @@ mod redb_constructors {
             .create_if_missing(config.create_if_missing)
             .truncate(config.truncate)
             .read_only(config.read_only)
+            .check_integrity_on_open(config.check_integrity_on_open)
             .durability(match config.durability() {
                 Durability::Immediate => RedbDurability::Immediate,
                 Durability::Eventual => RedbDurability::None,
@@ -359,10 +360,12 @@ mod redb_constructors {
                 .create_if_missing(false)
                 .truncate(true)
                 .use_fsync(false)
+                .check_integrity_on_open(true)
                 .build();
             let o = redb_options(&config);
             assert_eq!(o.cache_size_bytes, Some(7 * 1024 * 1024));
             assert!(!o.create_if_missing && o.truncate && !o.read_only);
+            assert!(o.check_integrity_on_open);
             assert_eq!(o.durability, RedbDurability::None);
         }
     }
