@@ -99,6 +99,7 @@ pub mod config;
 mod error;
 mod guard;
 pub mod index;
+pub mod integrity;
 #[cfg(feature = "libp2p")]
 pub mod kad;
 pub mod key;
@@ -114,6 +115,7 @@ mod txn;
 pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
+pub use integrity::{IntegrityReport, ModelIntegrity, ModelRepair, RepairOptions, RepairReport};
 pub use meta::{FORMAT, META_TABLE, MigrationProgress, MigrationStage};
 pub use netabase_backend_api as backend;
 pub use netabase_store_derive::{
