@@ -18,7 +18,8 @@
 //!   (the in-flight commit became durable but was not acknowledged); every record of both
 //!   models equals the model's state after that commit (so no acknowledged commit is lost
 //!   and none is half applied); `get`, every secondary lookup and count agree with the
-//!   records; the raw index tables hold exactly as many entries as the records imply. Then
+//!   records; the raw index tables hold exactly as many entries as the records imply;
+//!   `store.check_integrity()` is clean and counts the same records and entries. Then
 //!   the next child continues from the recovered state, so one store lives through every
 //!   kill of a run.
 //!

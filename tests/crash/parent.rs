@@ -392,6 +392,33 @@ fn check_store<B: Backend>(store: &Store<B>, expected: &State) -> Result<(), Str
             ));
         }
     }
+    // And the store's own check agrees: nothing dangling, missing or undecodable.
+    let report = err(store.check_integrity(), "check_integrity()")?;
+    if !report.is_clean() {
+        return Err(format!("check_integrity() is not clean: {report}"));
+    }
+    for (model, records, entries) in [
+        (
+            "Account",
+            expected.accounts.len(),
+            expected.account_index_entries(),
+        ),
+        (
+            "Entry",
+            expected.entries.len(),
+            expected.entry_index_entries(),
+        ),
+    ] {
+        let m = report
+            .model(model)
+            .ok_or_else(|| format!("check_integrity() has no report for {model}"))?;
+        if m.records != records as u64 || m.index_entries != entries {
+            return Err(format!(
+                "check_integrity() counts {m}, the model {records} records and {entries} \
+                 index entries"
+            ));
+        }
+    }
     Ok(())
 }
 
