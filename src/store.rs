@@ -423,6 +423,7 @@ mod sled_constructors {
             .create_if_missing(config.create_if_missing)
             .truncate(config.truncate)
             .read_only(config.read_only)
+            .check_integrity_on_open(config.check_integrity_on_open)
             .durability(match config.durability() {
                 Durability::Immediate => SledDurability::Immediate,
                 Durability::Eventual => SledDurability::None,
