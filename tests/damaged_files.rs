@@ -14,7 +14,7 @@ use common::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use netabase_store::{BackendStore, FileConfig, NetabaseError, RedbStore, Result, SledStore};
+use netabase_store::{BackendStore, FileConfig, NetabaseError, Result, SledStore};
 
 const RECORDS: u64 = 2000;
 
@@ -177,8 +177,11 @@ fn try_copy<B: netabase_store::backend::Backend>(
     );
 }
 
-fn valid_file(path: &Path) {
-    let store = RedbStore::<BlogDefinition>::open(FileConfig::new(path)).unwrap();
+fn valid_file<B: netabase_store::backend::Backend>(path: &Path)
+where
+    netabase_store::Store<BlogDefinition, B>: BackendStore<BlogDefinition>,
+{
+    let store = <netabase_store::Store<BlogDefinition, B>>::open(FileConfig::new(path)).unwrap();
     store
         .open_tree::<User>()
         .put_many((1..=RECORDS).map(expected))
@@ -186,10 +189,17 @@ fn valid_file(path: &Path) {
 }
 
 fn run_redb(check_on_open: bool) -> Tally {
+    run_redb_on::<netabase_store::RedbBackend>(check_on_open)
+}
+
+fn run_redb_on<B: netabase_store::backend::Backend>(check_on_open: bool) -> Tally
+where
+    netabase_store::Store<BlogDefinition, B>: BackendStore<BlogDefinition>,
+{
     quiet_engine_panics();
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("valid.redb");
-    valid_file(&original);
+    valid_file::<B>(&original);
     let bytes = std::fs::read(&original).unwrap();
     let mut tally = Tally::default();
     for seed in 0..copies() {
@@ -197,12 +207,13 @@ fn run_redb(check_on_open: bool) -> Tally {
         damage(&mut copy, seed);
         let path = dir.path().join(format!("copy{seed}.redb"));
         std::fs::write(&path, &copy).unwrap();
-        try_copy::<netabase_store::RedbBackend>(&path, check_on_open, seed, &mut tally);
+        try_copy::<B>(&path, check_on_open, seed, &mut tally);
         std::fs::remove_file(&path).unwrap();
     }
     println!(
-        "redb, check_integrity_on_open = {check_on_open}: {tally:?}; panics raised inside \
-         redb and turned into errors so far: {}",
+        "redb (checksums: {}), check_integrity_on_open = {check_on_open}: {tally:?}; panics \
+         raised inside redb and turned into errors so far: {}",
+        B::CAPABILITIES.checksums,
         ENGINE_PANICS.load(Ordering::Relaxed)
     );
     tally
@@ -269,4 +280,11 @@ fn damaged_sled_files_are_refused_never_an_emptier_store() {
         assert_eq!(tally.missing_records, 0, "{tally:?}");
         assert_eq!(tally.changed_records, 0, "{tally:?}");
     }
+}
+
+#[test]
+fn with_checksums_no_damaged_redb_file_returns_a_changed_record() {
+    let tally = run_redb_on::<netabase_store::Checksummed<netabase_store::RedbBackend>>(false);
+    assert_eq!(tally.refused_at_open + tally.opened, copies());
+    assert_eq!(tally.changed_records, 0, "{tally:?}");
 }
