@@ -58,8 +58,12 @@ pub struct FileConfig {
     /// the allocator state first, so such a file is refused at open with `Corrupted`, or, when
     /// only the last commit is damaged, rolled back to the commit before it (redb's repair).
     /// Cost: one pass over the whole file at every open, proportional to its size (measured in
-    /// `benches/benches/open.rs`; see `docs/benchmarks.md`). On sled the option has no effect:
-    /// sled keeps no page checksums; the store's own manifest check runs on every open instead.
+    /// `benches/benches/open.rs`; see `docs/benchmarks.md`).
+    ///
+    /// On sled, which keeps no page checksums, the option compares every table's entry count
+    /// with the count committed with the generation sled recovered (one pass over every
+    /// table). The generation check itself (committed data that sled lost is `Corrupted`,
+    /// not an empty store) runs on every open; see the sled backend's "Damaged files" docs.
     pub check_integrity_on_open: bool,
 }
 

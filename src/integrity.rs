@@ -12,7 +12,7 @@ use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
 
-use netabase_backend_api::{Direction, ReadTable, WriteTable};
+use netabase_backend_api::{BackendError, Direction, ReadTable, WriteTable};
 
 use crate::error::Result;
 use crate::guard::Ref;
@@ -173,6 +173,22 @@ impl RepairReport {
     }
 }
 
+/// One item of a table scan: an entry, or the key of an entry whose checksum failed (on a
+/// [`Checksummed`](netabase_backend_api::checksum::Checksummed) backend), which a check
+/// counts and a purge removes instead of stopping at it.
+enum Scanned<G> {
+    Entry(G, G),
+    BadChecksum(Vec<u8>),
+}
+
+fn scanned<G>(item: netabase_backend_api::Result<(G, G)>) -> Result<Scanned<G>> {
+    match item {
+        Ok((key, value)) => Ok(Scanned::Entry(key, value)),
+        Err(BackendError::ChecksumMismatch { key, .. }) => Ok(Scanned::BadChecksum(key)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Why a stored record cannot be used as it is.
 enum Bad {
     Undecodable,
@@ -213,8 +229,14 @@ impl<M: NetabaseModelTrait, T: ReadTable> Tree<'_, M, T> {
         let mut scratch = Vec::new();
         let all = (Bound::Unbounded, Bound::Unbounded, Direction::Forward);
         for item in self.primary_table().range(all.0, all.1, all.2)? {
-            let (key, value) = item?;
             report.records += 1;
+            let (key, value) = match scanned(item)? {
+                Scanned::Entry(key, value) => (key, value),
+                Scanned::BadChecksum(key) => {
+                    report.undecodable.push(key);
+                    continue;
+                }
+            };
             let key = key.as_ref();
             let record = match classify::<M, _>(key, value, &mut scratch) {
                 Ok(record) => record,
@@ -239,9 +261,13 @@ impl<M: NetabaseModelTrait, T: ReadTable> Tree<'_, M, T> {
         }
         if let Some(index) = self.index_table() {
             for item in index.range(all.0, all.1, all.2)? {
-                let (key, _) = item?;
                 report.index_entries += 1;
-                if !expected.remove(key.as_ref()) {
+                let found = match scanned(item)? {
+                    Scanned::Entry(key, _) => expected.remove(key.as_ref()),
+                    // An entry whose bytes changed is not the entry a record implies.
+                    Scanned::BadChecksum(_) => false,
+                };
+                if !found {
                     report.dangling_entries += 1;
                 }
             }
@@ -270,19 +296,25 @@ impl<M: NetabaseModelTrait, T: WriteTable> Tree<'_, M, T> {
     /// [`purge`](Self::purge) with the primary key already encoded.
     pub(crate) fn purge_encoded(&mut self, pk: &[u8]) -> Result<bool> {
         let (primary, index, poison, capture) = self.parts_mut();
-        let dangling = match &index {
-            Some(index) => index
-                .range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)?
-                .filter_map(|entry| match entry {
-                    Ok((k, _)) => (M::index_entry_primary_key(k.as_ref()) == Some(pk))
-                        .then(|| Ok(k.as_ref().to_vec())),
-                    Err(e) => Some(Err(e)),
-                })
-                .collect::<netabase_backend_api::Result<Vec<_>>>()?,
-            None => Vec::new(),
-        };
+        let mut dangling = Vec::new();
+        if let Some(index) = &index {
+            for item in index.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
+                let key = match scanned(item)? {
+                    Scanned::Entry(key, _) => key.as_ref().to_vec(),
+                    Scanned::BadChecksum(key) => key,
+                };
+                if M::index_entry_primary_key(&key) == Some(pk) {
+                    dangling.push(key);
+                }
+            }
+        }
         let old = match capture {
-            Some(_) => primary.get(pk)?.map(|g| Arc::<[u8]>::from(g.as_ref())),
+            // A value whose checksum failed is published as a removal of unknown bytes.
+            Some(_) => match primary.get(pk) {
+                Ok(old) => old.map(|g| Arc::<[u8]>::from(g.as_ref())),
+                Err(BackendError::ChecksumMismatch { .. }) => None,
+                Err(e) => return Err(e.into()),
+            },
             None => None,
         };
         let result = (|| {
@@ -314,9 +346,13 @@ impl<M: NetabaseModelTrait, T: WriteTable> Tree<'_, M, T> {
             self.primary_table()
                 .range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)?
         {
-            let (key, value) = item?;
-            if classify::<M, _>(key.as_ref(), value, &mut scratch).is_err() {
-                bad.push(key.as_ref().to_vec());
+            match scanned(item)? {
+                Scanned::Entry(key, value) => {
+                    if classify::<M, _>(key.as_ref(), value, &mut scratch).is_err() {
+                        bad.push(key.as_ref().to_vec());
+                    }
+                }
+                Scanned::BadChecksum(key) => bad.push(key),
             }
         }
         for key in &bad {

@@ -118,6 +118,7 @@ pub use guard::Ref;
 pub use integrity::{IntegrityReport, ModelIntegrity, ModelRepair, RepairOptions, RepairReport};
 pub use meta::{FORMAT, META_TABLE, MigrationProgress, MigrationStage};
 pub use netabase_backend_api as backend;
+pub use netabase_backend_api::checksum::Checksummed;
 pub use netabase_store_derive::{
     NetabaseKey, NetabaseModel, NetabaseSchema, netabase_definition_module, netabase_type,
 };

@@ -37,6 +37,16 @@ pub struct Store<D, B> {
 /// The name the 0.0.x releases used for [`Store`].
 pub type NetabaseStore<D, B> = Store<D, B>;
 
+impl<D: NetabaseDefinitionTrait, B: Backend> std::fmt::Debug for Store<D, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("definition", &D::NAME)
+            .field("backend", &B::CAPABILITIES.name)
+            .field("checksums", &B::CAPABILITIES.checksums)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
     /// Wraps an open backend. Checks the schema recorded in the store against `D`, and
     /// records it when the store is new.
@@ -301,6 +311,7 @@ pub trait BackendStore<D>: Sized {
 mod redb_constructors {
     use std::path::Path;
 
+    use netabase_backend_api::checksum::Checksummed;
     use netabase_backend_redb::{RedbBackend, RedbDurability, RedbOptions};
 
     use super::{BackendStore, Store};
@@ -345,6 +356,19 @@ mod redb_constructors {
 
         fn temp() -> Result<Self> {
             Self::from_backend(RedbBackend::in_memory()?)
+        }
+    }
+
+    /// A redb store keeping a checksum with every value (see [`Checksummed`]).
+    impl<D: NetabaseDefinitionTrait> BackendStore<D> for Store<D, Checksummed<RedbBackend>> {
+        fn new(config: FileConfig) -> Result<Self> {
+            config.validate()?;
+            let backend = RedbBackend::open(&config.path, &redb_options(&config))?;
+            Self::from_backend(Checksummed::new(backend))
+        }
+
+        fn temp() -> Result<Self> {
+            Self::from_backend(Checksummed::new(RedbBackend::in_memory()?))
         }
     }
 
@@ -406,6 +430,7 @@ pub use memory_constructors::MemoryStore;
 mod sled_constructors {
     use std::path::Path;
 
+    use netabase_backend_api::checksum::Checksummed;
     use netabase_backend_sled::{SledBackend, SledDurability, SledOptions};
 
     use super::{BackendStore, Store};
@@ -423,6 +448,7 @@ mod sled_constructors {
             .create_if_missing(config.create_if_missing)
             .truncate(config.truncate)
             .read_only(config.read_only)
+            .check_integrity_on_open(config.check_integrity_on_open)
             .durability(match config.durability() {
                 Durability::Immediate => SledDurability::Immediate,
                 Durability::Eventual => SledDurability::None,
@@ -449,6 +475,19 @@ mod sled_constructors {
 
         fn temp() -> Result<Self> {
             Self::from_backend(SledBackend::temporary()?)
+        }
+    }
+
+    /// A sled store keeping a checksum with every value (see [`Checksummed`]).
+    impl<D: NetabaseDefinitionTrait> BackendStore<D> for Store<D, Checksummed<SledBackend>> {
+        fn new(config: FileConfig) -> Result<Self> {
+            config.validate()?;
+            let backend = SledBackend::open(&config.path, &sled_options(&config))?;
+            Self::from_backend(Checksummed::new(backend))
+        }
+
+        fn temp() -> Result<Self> {
+            Self::from_backend(Checksummed::new(SledBackend::temporary()?))
         }
     }
 

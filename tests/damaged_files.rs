@@ -3,6 +3,10 @@
 //! pages; the backend turns those into `Corrupted`), every error is typed, and with
 //! `FileConfig::check_integrity_on_open` no damaged copy hands back a changed record.
 //!
+//! On sled, which keeps no page checksums and recovers a damaged log by dropping everything
+//! from the damage on, the store's manifest turns that loss into `Corrupted` at open: no
+//! damaged copy opens as an emptier store.
+//!
 //! `NETABASE_DAMAGED_COPIES=N` runs N copies per mode instead of the default 40.
 mod common;
 use common::*;
@@ -10,7 +14,7 @@ use common::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use netabase_store::{FileConfig, NetabaseError, RedbStore, Result};
+use netabase_store::{BackendStore, FileConfig, NetabaseError, Result, SledStore};
 
 const RECORDS: u64 = 2000;
 
@@ -141,8 +145,43 @@ fn assert_typed(e: &NetabaseError) {
     assert!(ok, "unexpected error kind: {e:?}");
 }
 
-fn valid_file(path: &Path) {
-    let store = RedbStore::<BlogDefinition>::open(FileConfig::new(path)).unwrap();
+/// Opens one damaged copy and reads everything; no panic may escape.
+fn try_copy<B: netabase_store::backend::Backend>(
+    path: &Path,
+    check_on_open: bool,
+    seed: u64,
+    tally: &mut Tally,
+) where
+    netabase_store::Store<BlogDefinition, B>: BackendStore<BlogDefinition>,
+{
+    let config = FileConfig::builder()
+        .path(path)
+        .check_integrity_on_open(check_on_open)
+        .build();
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || match <netabase_store::Store<BlogDefinition, B>>::open(config) {
+                Err(e) => {
+                    assert_typed(&e);
+                    tally.refused_at_open += 1;
+                }
+                Ok(store) => {
+                    tally.opened += 1;
+                    read_everything(&store, tally);
+                }
+            },
+        ));
+    assert!(
+        outcome.is_ok(),
+        "a panic escaped the store on damaged copy {seed}"
+    );
+}
+
+fn valid_file<B: netabase_store::backend::Backend>(path: &Path)
+where
+    netabase_store::Store<BlogDefinition, B>: BackendStore<BlogDefinition>,
+{
+    let store = <netabase_store::Store<BlogDefinition, B>>::open(FileConfig::new(path)).unwrap();
     store
         .open_tree::<User>()
         .put_many((1..=RECORDS).map(expected))
@@ -150,10 +189,17 @@ fn valid_file(path: &Path) {
 }
 
 fn run_redb(check_on_open: bool) -> Tally {
+    run_redb_on::<netabase_store::RedbBackend>(check_on_open)
+}
+
+fn run_redb_on<B: netabase_store::backend::Backend>(check_on_open: bool) -> Tally
+where
+    netabase_store::Store<BlogDefinition, B>: BackendStore<BlogDefinition>,
+{
     quiet_engine_panics();
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("valid.redb");
-    valid_file(&original);
+    valid_file::<B>(&original);
     let bytes = std::fs::read(&original).unwrap();
     let mut tally = Tally::default();
     for seed in 0..copies() {
@@ -161,31 +207,13 @@ fn run_redb(check_on_open: bool) -> Tally {
         damage(&mut copy, seed);
         let path = dir.path().join(format!("copy{seed}.redb"));
         std::fs::write(&path, &copy).unwrap();
-        let config = FileConfig::builder()
-            .path(&path)
-            .check_integrity_on_open(check_on_open)
-            .build();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            match RedbStore::<BlogDefinition>::open(config) {
-                Err(e) => {
-                    assert_typed(&e);
-                    tally.refused_at_open += 1;
-                }
-                Ok(store) => {
-                    tally.opened += 1;
-                    read_everything(&store, &mut tally);
-                }
-            }
-        }));
-        assert!(
-            outcome.is_ok(),
-            "a panic escaped the store on damaged copy {seed}"
-        );
+        try_copy::<B>(&path, check_on_open, seed, &mut tally);
         std::fs::remove_file(&path).unwrap();
     }
     println!(
-        "redb, check_integrity_on_open = {check_on_open}: {tally:?}; panics raised inside \
-         redb and turned into errors so far: {}",
+        "redb (checksums: {}), check_integrity_on_open = {check_on_open}: {tally:?}; panics \
+         raised inside redb and turned into errors so far: {}",
+        B::CAPABILITIES.checksums,
         ENGINE_PANICS.load(Ordering::Relaxed)
     );
     tally
@@ -204,4 +232,59 @@ fn with_the_integrity_check_no_damaged_redb_file_returns_a_changed_record() {
     assert_eq!(tally.refused_at_open + tally.opened, copies());
     assert_eq!(tally.changed_records, 0, "{tally:?}");
     assert!(tally.refused_at_open > 0, "{tally:?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn run_sled(check_on_open: bool) -> Tally {
+    quiet_engine_panics();
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("valid.sled");
+    {
+        let store = SledStore::<BlogDefinition>::open(FileConfig::new(&original)).unwrap();
+        store
+            .open_tree::<User>()
+            .put_many((1..=RECORDS).map(expected))
+            .unwrap();
+    }
+    let data = std::fs::read(original.join("db")).unwrap();
+    let mut tally = Tally::default();
+    for seed in 0..copies() {
+        let path = dir.path().join(format!("copy{seed}.sled"));
+        copy_dir(&original, &path);
+        let mut copy = data.clone();
+        damage(&mut copy, seed);
+        std::fs::write(path.join("db"), &copy).unwrap();
+        try_copy::<netabase_store::SledBackend>(&path, check_on_open, seed, &mut tally);
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+    println!("sled, check_integrity_on_open = {check_on_open}: {tally:?}");
+    tally
+}
+
+#[test]
+fn damaged_sled_files_are_refused_never_an_emptier_store() {
+    for check_on_open in [false, true] {
+        let tally = run_sled(check_on_open);
+        assert_eq!(tally.refused_at_open + tally.opened, copies());
+        assert_eq!(tally.missing_records, 0, "{tally:?}");
+        assert_eq!(tally.changed_records, 0, "{tally:?}");
+    }
+}
+
+#[test]
+fn with_checksums_no_damaged_redb_file_returns_a_changed_record() {
+    let tally = run_redb_on::<netabase_store::Checksummed<netabase_store::RedbBackend>>(false);
+    assert_eq!(tally.refused_at_open + tally.opened, copies());
+    assert_eq!(tally.changed_records, 0, "{tally:?}");
 }
