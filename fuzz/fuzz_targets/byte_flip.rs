@@ -1,8 +1,9 @@
-//! Byte flips in stored values and index entries, on the memory backend and on redb (in
-//! memory): records written through the typed API, bytes flipped through the raw backend,
-//! then every typed read must be a typed error or the intact record, never a panic and never
-//! a wrong record silently; `check_integrity()` must see the damage and `purge` / `repair()`
-//! clear it. The plan and the checks are `tests/flip/mod.rs`, shared with the bounded test
+//! Byte flips in stored values and index entries, on the memory backend, on redb (in memory)
+//! and on a checksummed memory store (where nothing flipped may read as data): records
+//! written through the typed API, bytes flipped through the raw backend, then every typed read
+//! must be a typed error or the intact record, never a panic and never a wrong record
+//! silently; `check_integrity()` must see the damage and `purge` / `repair()` clear it. The
+//! plan and the checks are `tests/flip/mod.rs`, shared with the bounded test
 //! `tests/byte_flip.rs` (which also runs sled); the fuzzer chooses the records, the flipped
 //! entries, offsets and masks.
 #![no_main]
@@ -13,7 +14,7 @@ mod flip;
 use arbitrary::Unstructured;
 use flip::{FlipDefinition, Plan};
 use libfuzzer_sys::fuzz_target;
-use netabase_store::{RedbBackend, Store};
+use netabase_store::{Checksummed, MemoryBackend, RedbBackend, Store};
 
 /// This process's redb store (see `with_redb_store` in `fuzz/src/lib.rs` for why one
 /// database serves every input); `flip::run` empties it in its first transaction.
@@ -34,4 +35,7 @@ fuzz_target!(|data: &[u8]| {
         &plan,
     );
     flip::run(redb_store(), &plan);
+    // With checksums nothing flipped may read as data.
+    let checked = Store::<FlipDefinition, _>::from_backend(Checksummed::new(MemoryBackend::new()));
+    flip::run_checksummed(&checked.expect("checksummed store"), &plan);
 });

@@ -19,8 +19,8 @@
 //!   removes the undecodable records and `repair()` leaves no dangling or missing entry, after
 //!   which every intact record reads back exactly, through every lookup.
 //!
-//! Three cases are **noted, not failed** ([`Outcome`]), because nothing but a checksum can
-//! tell them from intact data: a flipped value that still validates as an archive reads as
+//! Without checksums, three cases are **noted, not failed** ([`Outcome`]), because nothing but
+//! a checksum can tell them from intact data: a flipped value that still validates as an archive reads as
 //! a different record; a flipped index entry that still parses and names an existing record
 //! can make a lookup on a snapshot backend (redb, memory) return that record although it
 //! does not hold the value (the lookup trusts the index; sled's read-committed lookups
@@ -28,12 +28,19 @@
 //! flipped record that took another record's unique value makes `repair()` refuse with
 //! `UniqueViolation` (after `check_integrity()` reported the conflict). Each is counted;
 //! `check_integrity()` reports the damage whenever the records' keys disagree with the index.
+//! With checksums ([`run_checksummed`], a `Checksummed` store, flips below the checksum
+//! layer) the first two are failures, and `check_integrity()` must report every flipped
+//! record and entry. A lookup can still miss a record whose entry was flipped into another
+//! value's range: the entry it should find is gone, which only `check_integrity()` sees
+//! (as a missing entry).
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
-use netabase_store::backend::{Backend, Direction, ReadTable, WriteTable, WriteTransaction};
+use netabase_store::backend::{
+    Backend, BackendError, Direction, ReadTable, WriteTable, WriteTransaction,
+};
 use netabase_store::key::key_bytes;
 use netabase_store::traits::model::{NetabaseModelTrait, SecondaryKey};
 use netabase_store::{NetabaseError, RepairOptions, Store};
@@ -140,8 +147,13 @@ pub struct Damage {
     pub added: BTreeSet<Vec<u8>>,
     /// Index entries written that are gone.
     pub removed: BTreeSet<Vec<u8>>,
+    /// Index entries whose stored bytes are not what was written: the added ones, and any
+    /// a flipped key landed on (its value overwritten: with checksums, a wrong checksum).
+    pub bad_entries: BTreeSet<Vec<u8>>,
     /// The index table after the flips.
     pub index: BTreeSet<Vec<u8>>,
+    /// The store keeps checksums (`Checksummed`): nothing changed may read as data.
+    pub checksums: bool,
 }
 
 /// What the flips did to the reads; the noted cases are the module docs' two.
@@ -186,6 +198,20 @@ type Records = BTreeMap<u32, Doc>;
 /// Runs `plan` on `store` (emptied first) and checks every read; panics on a contract
 /// violation.
 pub fn run<B: Backend>(store: &Db<B>, plan: &Plan) -> Outcome {
+    run_on(store, store.backend(), false, plan)
+}
+
+/// [`run`] on a store with checksums (`Checksummed`): the flips go below the checksum layer,
+/// and the noted cases become failures (a flipped value or entry must never read as data).
+pub fn run_checksummed<B: Backend>(
+    store: &Db<netabase_store::Checksummed<B>>,
+    plan: &Plan,
+) -> Outcome {
+    run_on(store, store.backend().inner(), true, plan)
+}
+
+/// `plan` on `store`, flipping bytes through `raw` (the backend below any checksums).
+fn run_on<B: Backend, R: Backend>(store: &Db<B>, raw: &R, checksums: bool, plan: &Plan) -> Outcome {
     let mut records = Records::new();
     let w = store.write().expect("begin write");
     {
@@ -199,7 +225,8 @@ pub fn run<B: Backend>(store: &Db<B>, plan: &Plan) -> Outcome {
     }
     w.commit().expect("commit");
     let mut out = Outcome::default();
-    let damage = flip(store.backend(), &plan.flips, &mut out);
+    let mut damage = flip(raw, &plan.flips, &mut out);
+    damage.checksums = checksums;
     check_reads(store, &records, &damage, &mut out);
     check_repair(store, &records, &damage, &mut out);
     out
@@ -224,7 +251,7 @@ fn flip<B: Backend>(backend: &B, flips: &[Flip], out: &mut Outcome) -> Damage {
         let mut primary = w.open_table(Doc::INFO.table).expect("raw primary");
         let mut index = w.open_table(Doc::INFO.index_table).expect("raw index");
         let values_before = scan(&primary);
-        let index_before: BTreeSet<Vec<u8>> = scan(&index).into_iter().map(|(k, _)| k).collect();
+        let index_before: BTreeMap<Vec<u8>, Vec<u8>> = scan(&index).into_iter().collect();
         for f in flips {
             let table = match f.target {
                 Target::Value => &mut primary,
@@ -247,7 +274,8 @@ fn flip<B: Backend>(backend: &B, flips: &[Flip], out: &mut Outcome) -> Damage {
                     let at = f.offset % flipped.len();
                     flipped[at] ^= f.xor;
                     table.remove(key).expect("raw remove");
-                    table.insert(&flipped, &[]).expect("raw insert");
+                    // The raw value: empty, or the checksum of the original key.
+                    table.insert(&flipped, value).expect("raw insert");
                 }
             }
             out.flips += 1;
@@ -257,9 +285,16 @@ fn flip<B: Backend>(backend: &B, flips: &[Flip], out: &mut Outcome) -> Damage {
                 damage.values.insert(key.clone());
             }
         }
-        damage.index = scan(&index).into_iter().map(|(k, _)| k).collect();
-        damage.added = damage.index.difference(&index_before).cloned().collect();
-        damage.removed = index_before.difference(&damage.index).cloned().collect();
+        let index_after: BTreeMap<Vec<u8>, Vec<u8>> = scan(&index).into_iter().collect();
+        damage.index = index_after.keys().cloned().collect();
+        let before: BTreeSet<Vec<u8>> = index_before.keys().cloned().collect();
+        damage.added = damage.index.difference(&before).cloned().collect();
+        damage.removed = before.difference(&damage.index).cloned().collect();
+        damage.bad_entries = index_after
+            .iter()
+            .filter(|(k, v)| index_before.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
     }
     w.commit().expect("raw commit");
     damage
@@ -276,6 +311,10 @@ fn judge_record(what: &str, got: Doc, records: &Records, id: u32, damage: &Damag
             damage.values.contains(&key_bytes(&id)),
             "{what}: intact record {id} read back as {got:?}"
         );
+        assert!(
+            !damage.checksums,
+            "{what}: with checksums, flipped record {id} read back as {got:?}"
+        );
     }
     got != *want
 }
@@ -285,6 +324,13 @@ fn judge_record(what: &str, got: Doc, records: &Records, id: u32, damage: &Damag
 fn judge_error(what: &str, e: NetabaseError, damage: &Damage) -> bool {
     match e {
         NetabaseError::Corrupt { ref key, .. } if damage.values.contains(key) => false,
+        NetabaseError::Backend(BackendError::ChecksumMismatch { ref table, ref key })
+            if damage.checksums
+                && ((table == Doc::INFO.table && damage.values.contains(key))
+                    || (table == Doc::INFO.index_table && damage.bad_entries.contains(key))) =>
+        {
+            false
+        }
         NetabaseError::IndexInconsistent { ref index_key, .. }
             if damage.added.contains(index_key) =>
         {
@@ -313,8 +359,15 @@ fn judge_scan<T: ReadTable>(
                 judge_record(what, doc, records, id, damage);
             }
             Err(e) => {
+                let at = |key: &Vec<u8>| *key == key_bytes(&id);
                 assert!(
-                    matches!(&e, NetabaseError::Corrupt { key, .. } if *key == key_bytes(&id)),
+                    match &e {
+                        NetabaseError::Corrupt { key, .. } => at(key),
+                        NetabaseError::Backend(BackendError::ChecksumMismatch { key, .. }) => {
+                            at(key)
+                        }
+                        _ => false,
+                    },
                     "{what}: error at record {id}: {e:?}"
                 );
                 judge_error(what, e, damage);
@@ -350,6 +403,11 @@ fn judge_lookup(
                                 "{what}: returned record {id}, which does not hold the value, \
                                  and no flipped entry points at it"
                             );
+                            assert!(
+                                !damage.checksums,
+                                "{what}: with checksums, returned record {id} through a \
+                                 flipped entry"
+                            );
                             served = true;
                         }
                         returned.insert(id);
@@ -357,7 +415,7 @@ fn judge_lookup(
                     // A record that differs from everything written: a flipped value that
                     // still validates (maybe even in its `id` field).
                     _ => assert!(
-                        !damage.values.is_empty(),
+                        !damage.values.is_empty() && !damage.checksums,
                         "{what}: returned {doc:?}, which was never written"
                     ),
                 }
@@ -399,6 +457,18 @@ fn entries_under(damage: &Damage, prefix: &[u8]) -> u64 {
         .iter()
         .filter(|k| k.starts_with(prefix))
         .count() as u64
+}
+
+/// `count_by` counts exactly the entries under the value; with checksums, an error naming a
+/// flipped entry under it is the other answer.
+fn judge_count(what: &str, got: netabase_store::Result<u64>, prefix: &[u8], damage: &Damage) {
+    match got {
+        Ok(n) => assert_eq!(n, entries_under(damage, prefix), "{what}"),
+        Err(NetabaseError::Backend(BackendError::ChecksumMismatch { key, .. }))
+            if damage.checksums && key.starts_with(prefix) && damage.bad_entries.contains(&key) => {
+        }
+        Err(e) => panic!("{what}: {e:?}"),
+    }
 }
 
 /// Every read path, judged against what was written and what was flipped.
@@ -456,8 +526,8 @@ fn check_reads<B: Backend>(store: &Db<B>, records: &Records, damage: &Damage, ou
         let p = prefix::<DocNameSecondaryKey>(name);
         let got = collect(tree.get_by(Doc::NAME, name.as_str()));
         judge_lookup(&what, got, &p, |d| d.name == *name, records, damage, out);
-        let count = tree.count_by(Doc::NAME, name.as_str()).expect("count_by");
-        assert_eq!(count, entries_under(damage, &p), "count_by(name {name:?})");
+        let count = tree.count_by(Doc::NAME, name.as_str());
+        judge_count(&format!("count_by(name {name:?})"), count, &p, damage);
     }
     for tag in TAGS {
         let what = format!("get_by(tag {tag:?})");
@@ -465,8 +535,8 @@ fn check_reads<B: Backend>(store: &Db<B>, records: &Records, damage: &Damage, ou
         let holds = |d: &Doc| d.tags.iter().any(|t| t == tag);
         let got = collect(tree.get_by(Doc::TAGS, tag));
         judge_lookup(&what, got, &p, holds, records, damage, out);
-        let count = tree.count_by(Doc::TAGS, tag).expect("count_by");
-        assert_eq!(count, entries_under(damage, &p), "count_by(tag {tag:?})");
+        let count = tree.count_by(Doc::TAGS, tag);
+        judge_count(&format!("count_by(tag {tag:?})"), count, &p, damage);
         let q = tree
             .query_by::<DocTagsSecondaryKey>()
             .equal(tag)
@@ -480,8 +550,8 @@ fn check_reads<B: Backend>(store: &Db<B>, records: &Records, damage: &Damage, ou
         let holds = |d: &Doc| d.group == Some(group);
         let got = collect(tree.get_by(Doc::GROUP, group));
         judge_lookup(&what, got, &p, holds, records, damage, out);
-        let count = tree.count_by(Doc::GROUP, group).expect("count_by");
-        assert_eq!(count, entries_under(damage, &p), "count_by(group {group})");
+        let count = tree.count_by(Doc::GROUP, group);
+        judge_count(&format!("count_by(group {group})"), count, &p, damage);
     }
 }
 
@@ -510,6 +580,18 @@ fn check_repair<B: Backend>(store: &Db<B>, records: &Records, damage: &Damage, o
     }
     if damage.values.is_empty() && !damage.added.is_empty() {
         assert!(m.dangling_entries > 0, "a flipped entry unreported: {m}");
+    }
+    if damage.checksums {
+        // Every flipped record and entry fails its checksum, so the check finds them all.
+        let bad: BTreeSet<Vec<u8>> = m.undecodable.iter().chain(&m.misplaced).cloned().collect();
+        assert_eq!(
+            bad, damage.values,
+            "with checksums, flipped records reported: {m}"
+        );
+        assert!(
+            m.dangling_entries >= damage.bad_entries.len() as u64,
+            "with checksums, flipped entries reported: {m}"
+        );
     }
     // Purge what cannot be read, then rebuild the index.
     if !m.undecodable.is_empty() {
