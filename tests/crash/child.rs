@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::model::{
-    Account, Engine, Entry, Op, PROGRESS, Progress, Redb, Sled, stored_seq, transaction,
+    Account, Engine, Entry, Op, PROGRESS, Progress, Redb, RedbChecksummed, Sled, SledChecksummed,
+    stored_seq, transaction,
 };
 
 /// Runs the child for `backend`; returns the process exit code (it only returns on an
@@ -14,6 +15,8 @@ pub fn main(backend: &str) -> i32 {
     let result = match backend {
         "redb" => run::<Redb>(),
         "sled" => run::<Sled>(),
+        "redb+checksums" => run::<RedbChecksummed>(),
+        "sled+checksums" => run::<SledChecksummed>(),
         other => Err(format!("unknown backend `{other}`")),
     };
     match result {

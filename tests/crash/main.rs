@@ -29,7 +29,8 @@
 //!
 //! `NETABASE_CRASH_KILLS` sets the kills per backend (default 5; `.ci/run` uses 50, the
 //! long mode 1000), `NETABASE_CRASH_SEED` the seed (default: from the clock, printed), and
-//! `NETABASE_CRASH_BACKENDS` the backends (default `redb sled`).
+//! `NETABASE_CRASH_BACKENDS` the backends (default `redb sled`; also `redb+checksums` and
+//! `sled+checksums`, the same on `Checksummed` stores).
 
 #[cfg(unix)]
 mod child;

@@ -258,6 +258,28 @@ impl Engine for Sled {
     }
 }
 
+/// redb with end-to-end checksums (`Checksummed`), fsync on every commit.
+pub struct RedbChecksummed;
+
+impl Engine for RedbChecksummed {
+    type B = netabase_store::Checksummed<netabase_store::RedbBackend>;
+    const NAME: &'static str = "redb+checksums";
+    fn open(dir: &Path) -> netabase_store::Result<Store<Self::B>> {
+        netabase_store::BackendStore::new(netabase_store::FileConfig::new(dir.join("crash.redb")))
+    }
+}
+
+/// sled with end-to-end checksums (`Checksummed`), a flush after every commit.
+pub struct SledChecksummed;
+
+impl Engine for SledChecksummed {
+    type B = netabase_store::Checksummed<netabase_store::SledBackend>;
+    const NAME: &'static str = "sled+checksums";
+    fn open(dir: &Path) -> netabase_store::Result<Store<Self::B>> {
+        netabase_store::BackendStore::new(netabase_store::FileConfig::new(dir.join("crash.sled")))
+    }
+}
+
 /// The recorded commit of a store: its `Progress` record's sequence number (0: none).
 pub fn stored_seq<B: netabase_store::backend::Backend>(
     store: &Store<B>,

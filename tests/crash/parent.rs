@@ -14,8 +14,8 @@ use netabase_store::traits::model::NetabaseModelTrait;
 
 use crate::CHILD_VAR;
 use crate::model::{
-    ACCOUNTS, Account, ENTRY_SLOTS, Engine, Entry, PLANS, PROGRESS, Progress, Redb, Rng, Sled,
-    State, Store, TAGS, stored_seq,
+    ACCOUNTS, Account, ENTRY_SLOTS, Engine, Entry, PLANS, PROGRESS, Progress, Redb,
+    RedbChecksummed, Rng, Sled, SledChecksummed, State, Store, TAGS, stored_seq,
 };
 
 /// How long the parent waits for one acknowledgement before it calls the child stuck.
@@ -53,7 +53,11 @@ pub fn main() -> i32 {
         let result = match backend {
             "redb" => run::<Redb>(kills, seed),
             "sled" => run::<Sled>(kills, seed),
-            other => Err(format!("unknown backend `{other}` (redb, sled)")),
+            "redb+checksums" => run::<RedbChecksummed>(kills, seed),
+            "sled+checksums" => run::<SledChecksummed>(kills, seed),
+            other => Err(format!(
+                "unknown backend `{other}` (redb, sled, redb+checksums, sled+checksums)"
+            )),
         };
         match result {
             Ok(figures) => println!("crash[{backend}]: {figures}"),
