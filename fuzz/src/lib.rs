@@ -49,9 +49,9 @@ pub use schema::*;
 /// pages, so a few records already split B-tree pages, and small regions; and its commits
 /// are non-durable (`RedbDurability::None`): an in-memory database has nothing to make
 /// durable, and redb's durable commit (freed-page bookkeeping, the commit slot flip) was
-/// half of an input's time. What the targets check is the same with either durability
-/// (committed data is visible to later transactions); the durable commit path is exercised
-/// by the crash test (`tests/crash`) on real files. Elsewhere it is
+/// about half of `query_model`'s own time under perf. What the targets check is the same
+/// with either durability (committed data is visible to later transactions); the durable
+/// commit path is exercised by the crash test (`tests/crash`) on real files. Elsewhere it is
 /// `RedbBackend::in_memory()`.
 pub fn redb_backend() -> netabase_store::RedbBackend {
     #[cfg(fuzzing)]
