@@ -1,8 +1,9 @@
 //! Model-based differential test of index maintenance, driven by arbitrary operation
 //! sequences, on the memory backend and on redb (in memory).
 //!
-//! Operations: put (insert or update), put_many, remove, delete, clear, commit, rollback
-//! (drop the transaction), and unique clashes (a put taking another record's unique value:
+//! Operations: put (insert or update), put_many (a refusal after an earlier put of the same
+//! call poisons the transaction: its commit must fail and roll back), remove, delete, clear,
+//! commit, rollback (drop the transaction), and unique clashes (a put taking another record's unique value:
 //! it must fail with `UniqueViolation` naming the holder and change nothing). After every
 //! operation, inside the open write transaction and in a fresh read transaction:
 //!
@@ -99,6 +100,7 @@ fn check_raw(raw: &Raw, records: &Records) {
 fn run<B: Backend>(db: &Db<B>, ops: &[Op]) {
     let mut committed = Records::new();
     let mut pending = Records::new();
+    let mut poisoned = false;
     let mut txn = None;
     for op in ops {
         let w = txn.get_or_insert_with(|| db.write().expect("begin write"));
@@ -128,22 +130,27 @@ fn run<B: Backend>(db: &Db<B>, ops: &[Op]) {
                     .open_tree::<Item>()
                     .expect("open tree")
                     .put_many(models.iter().map(|(_, m)| m));
-                // `put_many` puts in order and stops at the first refusal; earlier puts stay.
+                // `put_many` puts in order and stops at the first refusal; the earlier puts stay
+                // in the tables, and a refusal after at least one of them poisons the
+                // transaction (its commit must then fail and roll everything back).
                 let mut refused = None;
-                for (id, item) in &models {
+                for (i, (id, item)) in models.iter().enumerate() {
                     match expect_put(&pending, item) {
                         Ok(()) => {
                             pending.insert(*id, item.clone());
                         }
                         Err(e) => {
-                            refused = Some(e);
+                            refused = Some((i, e));
                             break;
                         }
                     }
                 }
                 match refused {
                     None => result.expect("put_many"),
-                    Some((key, holder)) => assert_violation(result, key, &holder),
+                    Some((i, (key, holder))) => {
+                        assert_violation(result, key, &holder);
+                        poisoned |= i > 0;
+                    }
                 }
             }
             Op::Remove { id } => {
@@ -197,11 +204,21 @@ fn run<B: Backend>(db: &Db<B>, ops: &[Op]) {
                 pending.clear();
             }
             Op::Commit => {
-                txn.take().expect("open").commit().expect("commit");
-                committed = pending.clone();
+                let result = txn.take().expect("open").commit();
+                if std::mem::take(&mut poisoned) {
+                    assert!(
+                        matches!(result, Err(NetabaseError::TransactionPoisoned)),
+                        "a poisoned transaction committed: {result:?}"
+                    );
+                    pending = committed.clone();
+                } else {
+                    result.expect("commit");
+                    committed = pending.clone();
+                }
             }
             Op::Rollback => {
                 drop(txn.take());
+                poisoned = false;
                 pending = committed.clone();
             }
         }
