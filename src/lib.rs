@@ -105,6 +105,7 @@ pub mod key;
 mod meta;
 pub mod query;
 pub mod schema;
+mod steps;
 mod store;
 pub mod subscribe;
 pub mod traits;
