@@ -27,8 +27,14 @@
 
 mod error;
 
+pub mod async_conformance;
+pub mod asynchronous;
 pub mod conformance;
 
+pub use asynchronous::{
+    AsyncBackend, AsyncReadTable, AsyncReadTransaction, AsyncWriteTable, AsyncWriteTransaction,
+    SyncAsAsync,
+};
 pub use error::BackendError;
 
 use std::ops::Bound;
