@@ -95,6 +95,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod asynchronous;
 pub mod config;
 mod error;
 mod guard;
@@ -112,6 +113,7 @@ pub mod traits;
 mod tree;
 mod txn;
 
+pub use asynchronous::{AsyncStore, AsyncStoreTree, AsyncTree};
 pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;

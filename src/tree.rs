@@ -538,7 +538,7 @@ fn apply_writes<T: WriteTable>(
 
 /// Marks the transaction poisoned when a write failed after it may have begun changing
 /// tables: committing it could publish half a put.
-fn poison_on_err<R>(
+pub(crate) fn poison_on_err<R>(
     poison: Option<&Cell<bool>>,
     result: netabase_backend_api::Result<R>,
 ) -> Result<R> {
