@@ -726,6 +726,17 @@ where
         found.iter().map(|r| r.deserialize()).collect()
     }
 
+    /// How many records hold `value` in the secondary key `K`.
+    pub async fn count_by<K: SecondaryKey<M>>(
+        &self,
+        key: KeyField<K>,
+        value: impl KeyArg<K>,
+    ) -> Result<u64> {
+        let txn = self.store.read().await?;
+        let tree = txn.open_tree::<M>().await?;
+        tree.count_by(key, value).await
+    }
+
     /// Every record, in primary-key order, deserialized.
     pub async fn all(&self) -> Result<Vec<M>> {
         let txn = self.store.read().await?;

@@ -90,6 +90,8 @@
 //! * `redb`: the redb backend, [`Store::redb`], [`Store::open`], [`RedbStore`].
 //! * `memory`: the in-memory MVCC backend, [`Store::memory`], [`Store::temp`], [`MemoryStore`].
 //! * `sled` (opt-in): the sled 0.34 backend, `Store::sled`, `SledStore`.
+//! * `indexeddb` (wasm32 only): the IndexedDB backend and `IndexedDBStore`, an [`AsyncStore`]
+//!   in the browser.
 //! * `libp2p` (alias `record-store`): `kad::KadStore`, a libp2p Kademlia `RecordStore` in
 //!   the same store as the models.
 #![deny(unsafe_code)]
@@ -100,6 +102,8 @@ pub mod config;
 mod error;
 mod guard;
 pub mod index;
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub mod indexeddb;
 #[cfg(feature = "libp2p")]
 pub mod kad;
 pub mod key;
@@ -150,6 +154,16 @@ pub use netabase_backend_memory as memory;
 
 #[cfg(feature = "memory")]
 pub use netabase_backend_memory::MemoryBackend;
+
+/// The IndexedDB backend (feature `indexeddb`, wasm32).
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use netabase_backend_indexeddb as indexeddb_backend;
+
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use indexeddb::IndexedDBStore;
+
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use netabase_backend_indexeddb::IndexedDbBackend;
 
 /// The sled backend (feature `sled`).
 #[cfg(feature = "sled")]
