@@ -4,7 +4,7 @@
 # typed essentials, the foreign-await atomicity test, reopening, the native format fixture,
 # and the browser example).
 #
-# Idempotent: installs only what is missing (the wasm32 rustup target, wasm-bindgen-cli at the
+# Also clippy (-D warnings) on the crate for wasm32. Idempotent: installs only what is missing (the wasm32 rustup target, wasm-bindgen-cli at the
 # exact version of Cargo.lock, Debian chromium + chromium-driver). Bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,9 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   timeout 600 $SUDO apt-get update
   timeout 600 $SUDO apt-get install -y chromium chromium-driver
 fi
+
+# The crate compiles to nothing on native, so the workspace clippy does not see it: lint it here.
+cargo clippy -p netabase_backend_indexeddb --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 WORK=$(mktemp -d)  # chromedriver leaves ~15 MB profiles in TMPDIR: keep them here, then delete
 trap 'rm -rf "$WORK"' EXIT
