@@ -160,7 +160,7 @@ pub use netabase_backend_memory::MemoryBackend;
 pub use netabase_backend_indexeddb as indexeddb_backend;
 
 #[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
-pub use indexeddb::IndexedDBStore;
+pub use indexeddb::{IndexedDBConfig, IndexedDBStore};
 
 #[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
 pub use netabase_backend_indexeddb::IndexedDbBackend;

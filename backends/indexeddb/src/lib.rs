@@ -120,6 +120,12 @@ impl IndexedDbBackend {
     /// `tables`: stores that do not exist yet are created in an upgrade transaction (the
     /// database version is bumped by one).
     pub async fn open(name: &str, tables: &[&str]) -> Result<Self> {
+        Self::open_at_least(name, tables, 0).await
+    }
+
+    /// Like [`open`](Self::open), and upgrades the database to at least IndexedDB version
+    /// `min_version` (a database already at a higher version keeps it).
+    pub async fn open_at_least(name: &str, tables: &[&str], min_version: u32) -> Result<Self> {
         for table in tables {
             check_name(table)?;
         }
@@ -130,7 +136,9 @@ impl IndexedDbBackend {
             db: RefCell::new(db),
             writing: Cell::new(false),
         };
-        backend.ensure_stores(tables.iter().copied()).await?;
+        backend
+            .ensure_stores(tables.iter().copied(), min_version)
+            .await?;
         Ok(backend)
     }
 
@@ -163,8 +171,13 @@ impl IndexedDbBackend {
             .map_err(engine)
     }
 
-    /// Creates the object stores of `tables` that are missing, in one version upgrade.
-    async fn ensure_stores<'a>(&self, tables: impl Iterator<Item = &'a str>) -> Result<()> {
+    /// Creates the object stores of `tables` that are missing, in one version upgrade (to at
+    /// least `min_version`).
+    async fn ensure_stores<'a>(
+        &self,
+        tables: impl Iterator<Item = &'a str>,
+        min_version: u32,
+    ) -> Result<()> {
         let missing: Vec<String> = {
             let stores = self.stores.borrow();
             tables
@@ -174,10 +187,12 @@ impl IndexedDbBackend {
                 .into_iter()
                 .collect()
         };
-        if missing.is_empty() {
+        let current = self.db.borrow().version() as u32;
+        if missing.is_empty() && current >= min_version {
             return Ok(());
         }
-        let version = self.db.borrow().version() as u32 + 1;
+        let bump = u32::from(!missing.is_empty());
+        let version = (current + bump).max(min_version);
         self.db.borrow().clone().close();
         let create = missing.clone();
         let db = Database::open(self.name.as_str())
@@ -425,7 +440,9 @@ impl AsyncWriteTransaction for IdbWriteTxn<'_> {
         if touched.is_empty() {
             return Ok(());
         }
-        self.backend.ensure_stores(touched.iter().copied()).await?;
+        self.backend
+            .ensure_stores(touched.iter().copied(), 0)
+            .await?;
         let db = self.backend.database();
         let tx = db
             .transaction(touched.as_slice())

@@ -376,6 +376,32 @@ async fn data_survives_closing_and_reopening_the_database() {
     assert_eq!(users.get_by(User::AGE, 5).await.unwrap().len(), 2);
 }
 
+/// `IndexedDBConfig { database_name, version }` (the 0.0.x configuration): the version is a
+/// floor; the store still bumps it when it needs object stores.
+#[wasm_bindgen_test]
+async fn the_config_sets_the_least_version() {
+    let name = unique("config");
+    let config = netabase_store::IndexedDBConfig::new(name.clone()).version(7);
+    assert_eq!(config.database_name, name);
+    let store = IndexedDBStore::<BlogDefinition>::with_config(config)
+        .await
+        .unwrap();
+    assert_eq!(store.backend().version(), 7.0);
+    store
+        .open_tree::<User>()
+        .put(user(1, "a@x", 1))
+        .await
+        .unwrap();
+    store.into_backend().close();
+    let store = IndexedDBStore::<BlogDefinition>::new(&name).await.unwrap();
+    assert_eq!(
+        store.backend().version(),
+        7.0,
+        "a lower floor keeps the version"
+    );
+    assert_eq!(store.open_tree::<User>().len().await.unwrap(), 1);
+}
+
 /// A definition that gains a model upgrades the database version itself and keeps the data.
 #[wasm_bindgen_test]
 async fn a_definition_that_gains_a_model_upgrades_the_database() {
