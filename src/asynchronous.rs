@@ -69,7 +69,7 @@ use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
 use crate::key::{Key, KeyArg, KeyNewtype, KeyPrefix, KeyRange, prefix_successor};
 use crate::query::{
-    Cursor, Page, PkAt, Scan, paging_methods, primary_filters, secondary_filters,
+    Cursor, Page, PkAt, Scan, holds_entry, paging_methods, primary_filters, secondary_filters,
     succ_or_unbounded_lower,
 };
 use crate::steps::{UNIQUE_CHECK_READS, Write, WriteSteps};
@@ -185,7 +185,9 @@ impl<'db, D: NetabaseDefinitionTrait, B: AsyncBackend> AsyncReadTxn<'db, D, B> {
             true => None,
             false => Some(self.txn.open_table(M::INFO.index_table).await?),
         };
-        Ok(AsyncTree::new(primary, index, None))
+        let mut tree = AsyncTree::new(primary, index, None);
+        tree.read_committed = !B::CAPABILITIES.snapshot_reads;
+        Ok(tree)
     }
 
     /// The backend's own transaction.
@@ -248,6 +250,9 @@ pub struct AsyncTree<'t, M: NetabaseModelTrait, T> {
     steps: WriteSteps,
     scratch: Vec<u8>,
     poison: Option<&'t Cell<bool>>,
+    /// A read tree on a backend without snapshot reads: index entries a concurrent commit made
+    /// stale are skipped (as on the sync [`Tree`](crate::Tree)).
+    read_committed: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -259,6 +264,7 @@ impl<'t, M: NetabaseModelTrait, T: AsyncReadTable> AsyncTree<'t, M, T> {
             steps: WriteSteps::default(),
             scratch: Vec::new(),
             poison,
+            read_committed: false,
             _model: PhantomData,
         }
     }
@@ -436,8 +442,17 @@ impl<'t, M: NetabaseModelTrait, T: AsyncReadTable> AsyncTree<'t, M, T> {
                 index_key: index_key.to_vec(),
             };
             let primary_key = pk_at.split(index_key).ok_or_else(inconsistent)?;
+            // As `query::resolve`: on a read-committed read, an entry whose record is gone or
+            // no longer holds its value was changed by a commit during the read; skipped.
             match self.primary.get(primary_key).await? {
-                Some(guard) => records.push(Ref::new(guard, M::INFO.table, &primary_key)?),
+                Some(guard) => {
+                    let record = Ref::new(guard, M::INFO.table, &primary_key)?;
+                    if self.read_committed && !holds_entry::<M>(&record, primary_key, index_key) {
+                        continue;
+                    }
+                    records.push(record);
+                }
+                None if self.read_committed => continue,
                 None => return Err(inconsistent()),
             }
         }

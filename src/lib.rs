@@ -104,6 +104,7 @@ mod guard;
 pub mod index;
 #[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
 pub mod indexeddb;
+pub mod integrity;
 #[cfg(feature = "libp2p")]
 pub mod kad;
 pub mod key;
@@ -121,8 +122,10 @@ pub use asynchronous::{AsyncStore, AsyncStoreTree, AsyncTree};
 pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
+pub use integrity::{IntegrityReport, ModelIntegrity, ModelRepair, RepairOptions, RepairReport};
 pub use meta::{FORMAT, META_TABLE, MigrationProgress, MigrationStage};
 pub use netabase_backend_api as backend;
+pub use netabase_backend_api::checksum::Checksummed;
 pub use netabase_store_derive::{
     NetabaseKey, NetabaseModel, NetabaseSchema, netabase_definition_module, netabase_type,
 };

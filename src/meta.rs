@@ -46,6 +46,19 @@ pub const META_TABLE: &str = "__netabase_meta";
 pub const FORMAT: &str = "netabase-1;rkyv-0.8;little-endian;unaligned;ptr32;keys-1;index-1";
 
 const KEY_FORMAT: &[u8] = b"format";
+
+/// What a store on a checksummed backend adds to its format tag.
+const CHECKSUM_SUFFIX: &str = ";checksums-crc32";
+
+/// The format tag a store on `B` records: [`FORMAT`], plus [`CHECKSUM_SUFFIX`] when every value
+/// carries a checksum ([`Checksummed`](netabase_backend_api::checksum::Checksummed)).
+fn format_of<B: Backend>() -> String {
+    if B::CAPABILITIES.checksums {
+        format!("{FORMAT}{CHECKSUM_SUFFIX}")
+    } else {
+        FORMAT.to_owned()
+    }
+}
 const KEY_DEFINITION: &[u8] = b"definition";
 const KEY_FINGERPRINT: &[u8] = b"fingerprint";
 const MODEL_PREFIX: &[u8] = b"model:";
@@ -196,22 +209,45 @@ pub(crate) fn open_schema<D: NetabaseDefinitionTrait, B: Backend>(
         definition: D::NAME,
         details,
     };
+    let expected = format_of::<B>();
+    // A store written without checksums, read through a checksummed backend: its first value
+    // fails the checksum.
+    let unchecksummed = |e: netabase_backend_api::BackendError| match e {
+        netabase_backend_api::BackendError::ChecksumMismatch { table, .. }
+            if table == META_TABLE =>
+        {
+            mismatch(
+                "this store was written without checksums: open it on its backend directly, \
+                 not through `Checksummed`"
+                    .to_owned(),
+            )
+        }
+        e => NetabaseError::Backend(e),
+    };
     let (stored, plans) = {
         let txn = store.read()?;
         let meta = txn.backend_txn().open_table(META_TABLE)?;
-        let fingerprint = meta.get(KEY_FINGERPRINT)?;
-        let format = text(meta.get(KEY_FORMAT)?);
+        let fingerprint = meta.get(KEY_FINGERPRINT).map_err(unchecksummed)?;
+        let format = text(meta.get(KEY_FORMAT).map_err(unchecksummed)?);
         if fingerprint.as_ref().map(|f| f.as_ref()) == Some(&D::FINGERPRINT.to_le_bytes()[..])
-            && format.as_deref() == Some(FORMAT)
+            && format.as_deref() == Some(expected.as_str())
         {
             return Ok(());
         }
         let stored = fingerprint.is_some();
         if stored {
-            if format.as_deref() != Some(FORMAT) {
+            if format.as_deref() != Some(expected.as_str()) {
+                let format = format.unwrap_or_default();
+                let checksummed = format!("{FORMAT}{CHECKSUM_SUFFIX}");
+                if !B::CAPABILITIES.checksums && format.starts_with(&checksummed) {
+                    return Err(mismatch(
+                        "this store keeps a checksum with every value: open it through \
+                         `Checksummed` (`Store<D, Checksummed<B>>`)"
+                            .to_owned(),
+                    ));
+                }
                 return Err(mismatch(format!(
-                    "archive format changed: stored `{}`, this build uses `{FORMAT}`",
-                    format.unwrap_or_default()
+                    "archive format changed: stored `{format}`, this build uses `{expected}`"
                 )));
             }
             let stored_def = text(meta.get(KEY_DEFINITION)?).unwrap_or_default();
@@ -278,7 +314,7 @@ pub(crate) fn open_schema<D: NetabaseDefinitionTrait, B: Backend>(
     D::visit_models(&mut evolve)?;
     {
         let mut meta = txn.backend_txn().open_table(META_TABLE)?;
-        meta.insert(KEY_FORMAT, FORMAT.as_bytes())?;
+        meta.insert(KEY_FORMAT, format_of::<B>().as_bytes())?;
         meta.insert(KEY_DEFINITION, D::NAME.as_bytes())?;
         meta.insert(KEY_FINGERPRINT, &D::FINGERPRINT.to_le_bytes())?;
         for (name, plan) in &evolve.plans {

@@ -266,7 +266,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
             .primary_table()
             .range(lower, upper, self.scan.direction)?;
         collect_page(range, self.scan.limit, |key, value| {
-            Ref::new(value, M::INFO.table, key)
+            Ref::new(value, M::INFO.table, key).map(Some)
         })
     }
 
@@ -286,7 +286,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
 fn collect_page<G, I, R>(
     mut range: I,
     limit: Option<usize>,
-    mut item: impl FnMut(&[u8], G) -> Result<R>,
+    mut item: impl FnMut(&[u8], G) -> Result<Option<R>>,
 ) -> Result<Page<R>>
 where
     G: AsRef<[u8]>,
@@ -302,7 +302,9 @@ where
         let (key, value) = entry?;
         last.clear();
         last.extend_from_slice(key.as_ref());
-        items.push(item(key.as_ref(), value)?);
+        if let Some(found) = item(key.as_ref(), value)? {
+            items.push(found);
+        }
     }
     let next = match range.next() {
         None => None,
@@ -392,6 +394,7 @@ where
             },
             primary: self.tree.primary_table(),
             pk_at: self.pk_at,
+            read_committed: self.tree.read_committed(),
             remaining: self.scan.limit,
             _model: PhantomData,
         })
@@ -409,8 +412,9 @@ where
         let range = index.range(lower, upper, self.scan.direction)?;
         let primary = self.tree.primary_table();
         let pk_at = self.pk_at;
+        let read_committed = self.tree.read_committed();
         collect_page(range, self.scan.limit, |key, _| {
-            resolve::<M, T>(primary, pk_at, key)
+            resolve::<M, T>(primary, pk_at, key, read_committed)
         })
     }
 
@@ -436,20 +440,48 @@ pub(crate) fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>
 }
 
 /// Reads the record an index entry points at.
+///
+/// With `read_committed` (a read on a backend without snapshot reads, sled), the index and
+/// the records may be seen at different commits: an entry whose record is gone, or no longer
+/// holds the entry's value, was changed by a commit that landed during the read, so it is
+/// skipped (`Ok(None)`). On every other read the same finding is real damage:
+/// [`NetabaseError::IndexInconsistent`].
 fn resolve<'a, M: NetabaseModelTrait, T: ReadTable + 'a>(
     primary: &'a T,
     pk_at: PkAt,
     index_key: &[u8],
-) -> Result<Ref<M, T::Guard<'a>>> {
+    read_committed: bool,
+) -> Result<Option<Ref<M, T::Guard<'a>>>> {
     let inconsistent = || NetabaseError::IndexInconsistent {
         table: M::INFO.index_table,
         index_key: index_key.to_vec(),
     };
     let primary_key = pk_at.split(index_key).ok_or_else(inconsistent)?;
     match primary.get(primary_key)? {
-        Some(guard) => Ref::new(guard, M::INFO.table, &primary_key),
+        Some(guard) => {
+            let record = Ref::new(guard, M::INFO.table, &primary_key)?;
+            if read_committed && !holds_entry::<M>(&record, primary_key, index_key) {
+                return Ok(None);
+            }
+            Ok(Some(record))
+        }
+        None if read_committed => Ok(None),
         None => Err(inconsistent()),
     }
+}
+
+/// Whether `record` implies the index entry `index_key` (the record was not changed by a
+/// commit the index read did not see).
+#[cold]
+pub(crate) fn holds_entry<M: NetabaseModelTrait>(
+    record: &M::Archived,
+    primary_key: &[u8],
+    index_key: &[u8],
+) -> bool {
+    let mut entries = crate::index::IndexEntries::new();
+    entries.reset(primary_key);
+    M::archived_index_entries(record, &mut entries);
+    entries.iter().any(|entry| entry.key == index_key)
 }
 
 /// An iterator over records in primary-key order.
@@ -478,16 +510,24 @@ pub struct SecondaryIter<'a, M: NetabaseModelTrait, T: ReadTable + 'a> {
     range: Option<T::Range<'a>>,
     primary: &'a T,
     pk_at: PkAt,
+    /// Skip entries a concurrent commit made stale (see `resolve`).
+    read_committed: bool,
     remaining: Option<usize>,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> SecondaryIter<'a, M, T> {
-    pub(crate) fn new(range: Option<T::Range<'a>>, primary: &'a T, prefix_len: usize) -> Self {
+    pub(crate) fn new(
+        range: Option<T::Range<'a>>,
+        primary: &'a T,
+        prefix_len: usize,
+        read_committed: bool,
+    ) -> Self {
         SecondaryIter {
             range,
             primary,
             pk_at: PkAt::Fixed(prefix_len),
+            read_committed,
             remaining: None,
             _model: PhantomData,
         }
@@ -509,15 +549,22 @@ impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for SecondaryIter<'a
         if let Some(n) = &mut self.remaining {
             *n = n.checked_sub(1)?;
         }
-        let (index_key, _) = match self.range.as_mut()?.next()? {
-            Ok(entry) => entry,
-            Err(e) => return Some(Err(e.into())),
-        };
-        Some(resolve::<M, T>(
-            self.primary,
-            self.pk_at,
-            index_key.as_ref(),
-        ))
+        loop {
+            let (index_key, _) = match self.range.as_mut()?.next()? {
+                Ok(entry) => entry,
+                Err(e) => return Some(Err(e.into())),
+            };
+            match resolve::<M, T>(
+                self.primary,
+                self.pk_at,
+                index_key.as_ref(),
+                self.read_committed,
+            ) {
+                Ok(Some(record)) => return Some(Ok(record)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Tree<'t, M: NetabaseModelTrait, T> {
     poison: Option<&'t Cell<bool>>,
     /// Where committed changes are recorded for subscribers (`None`: nobody listens).
     capture: Option<&'t Capture>,
+    /// A read tree on a backend without snapshot reads: index lookups skip entries that a
+    /// concurrent commit made stale instead of calling them inconsistent.
+    read_committed: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -94,8 +97,19 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
             scratch_home,
             poison,
             capture,
+            read_committed: false,
             _model: PhantomData,
         }
+    }
+
+    /// Marks a read tree of a backend without snapshot reads (see the field).
+    pub(crate) fn with_read_committed(mut self, yes: bool) -> Self {
+        self.read_committed = yes;
+        self
+    }
+
+    pub(crate) fn read_committed(&self) -> bool {
+        self.read_committed
     }
 
     /// The record stored under `key`, read in place.
@@ -159,7 +173,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         encode_value: impl FnOnce(&mut Vec<u8>),
     ) -> Result<SecondaryIter<'_, M, T>> {
         let Some(index) = &self.index else {
-            return Ok(SecondaryIter::new(None, &self.primary, 0));
+            return Ok(SecondaryIter::new(None, &self.primary, 0, false));
         };
         let mut buf = self.keys.borrow_mut();
         buf.clear();
@@ -172,7 +186,12 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
             .and_then(|at| buf.get(at..))
             .map_or(Bound::Unbounded, Bound::Excluded);
         let range = index.range(Bound::Included(lower), upper, Direction::Forward)?;
-        Ok(SecondaryIter::new(Some(range), &self.primary, prefix_len))
+        Ok(SecondaryIter::new(
+            Some(range),
+            &self.primary,
+            prefix_len,
+            self.read_committed,
+        ))
     }
 
     /// For each secondary key value, in order, the records holding it.
@@ -250,6 +269,23 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
 }
 
 impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
+    /// The tables and transaction state, for write paths outside this module (purge).
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> (
+        &mut T,
+        Option<&mut T>,
+        Option<&'t Cell<bool>>,
+        Option<&'t Capture>,
+    ) {
+        (
+            &mut self.primary,
+            self.index.as_mut(),
+            self.poison,
+            self.capture,
+        )
+    }
+
     /// Inserts `model`, or replaces the record with the same primary key, and updates
     /// every secondary index in the same transaction.
     ///

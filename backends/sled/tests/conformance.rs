@@ -118,6 +118,8 @@ fn tree_names(backend: &SledBackend) -> Vec<Vec<u8>> {
         .tree_names()
         .into_iter()
         .map(|n| n.to_vec())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect()
 }
 
@@ -195,8 +197,11 @@ fn truncate_wipes_existing_data() {
         );
         assert_eq!(
             tree_names(&backend),
-            vec![b"__sled__default".to_vec()],
-            "only sled's default tree is left"
+            vec![
+                b"__netabase_sled_generation".to_vec(),
+                b"__sled__default".to_vec()
+            ],
+            "only sled's default tree and the backend's generation record are left"
         );
         write_one(&backend, "new", b"1", b"1");
     }
