@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
+  timeout 300 rustup target add wasm32-unknown-unknown
 fi
 
 # The CLI must equal the wasm-bindgen of Cargo.lock. Not --locked: its own lockfile pins crates
@@ -30,7 +30,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 # The crate compiles to nothing on native, so the workspace clippy does not see it: lint it here.
-cargo clippy -p netabase_backend_indexeddb --target wasm32-unknown-unknown --all-targets -- -D warnings
+timeout 900 cargo clippy -p netabase_backend_indexeddb --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 WORK=$(mktemp -d)  # chromedriver leaves ~15 MB profiles in TMPDIR: keep them here, then delete
 trap 'rm -rf "$WORK"' EXIT
