@@ -613,7 +613,8 @@ impl Drop for SledBackend {
     /// the timeout.
     fn drop(&mut self) {
         write_lock(&self.trees).clear();
-        // The generation tree is a handle on the database too: it must go first.
+        // The generation tree shares sled's files with the database: close it first, or the
+        // files stay open until this function has waited out its timeout.
         drop(self.tracking.take());
         drop(self.db.take());
         let Some(data_file) = &self.data_file else {
