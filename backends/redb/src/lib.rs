@@ -699,29 +699,66 @@ fn check_entry_len(key_len: usize, value_len: usize) -> Result<()> {
 }
 
 /// Bytes of one key or value, lent straight out of redb's page (no copy).
-pub struct RedbGuard<'g>(redb::AccessGuard<'g, &'static [u8]>);
+pub struct RedbGuard<'g> {
+    /// Where `guard.value()` points, read once when the guard was made.
+    bytes: PageBytes,
+    /// Keeps the page (and so `bytes`) alive.
+    _guard: redb::AccessGuard<'g, &'static [u8]>,
+}
+
+/// The location of a guard's bytes inside its page.
+struct PageBytes {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: `PageBytes` is only the address of immutable bytes owned by the `AccessGuard` next
+// to it (see the `StableBytes` argument below); reading them from another thread is as safe
+// as reading them through the guard, so `RedbGuard` is `Send`/`Sync` exactly when redb's
+// `AccessGuard` is.
+#[allow(unsafe_code)]
+unsafe impl Send for PageBytes {}
+// SAFETY: as for `Send`: shared, read-only access to immutable bytes.
+#[allow(unsafe_code)]
+unsafe impl Sync for PageBytes {}
 
 impl<'g> RedbGuard<'g> {
-    /// Wraps a guard redb handed out, reading its bytes once: on a damaged page the guard's
-    /// offset or length may point outside the page, and redb's `value()` panics. Called
-    /// inside the caller's panic guard, so that panic becomes `Corrupted` here, and every
-    /// later `as_ref` (same offset and length, see the `StableBytes` argument) cannot panic.
+    /// Wraps a guard redb handed out, reading where its bytes are once: on a damaged page the
+    /// guard's offset or length may point outside the page, and redb's `value()` panics.
+    /// Called inside the caller's panic guard, so that panic becomes `Corrupted` there, and
+    /// `as_ref` never calls into redb again (no panic, and no page lookup per deref).
     #[inline(always)]
     fn checked(guard: redb::AccessGuard<'g, &'static [u8]>) -> Self {
-        let _ = std::hint::black_box(guard.value().len());
-        RedbGuard(guard)
+        let value = guard.value();
+        RedbGuard {
+            bytes: PageBytes {
+                ptr: std::ptr::NonNull::from(value).cast(),
+                len: value.len(),
+            },
+            _guard: guard,
+        }
     }
 
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
-        self.0.value()
+        self.as_ref()
     }
 }
 
 impl AsRef<[u8]> for RedbGuard<'_> {
-    #[inline]
+    #[inline(always)]
     fn as_ref(&self) -> &[u8] {
-        self.0.value()
+        // SAFETY: `ptr` and `len` are `guard.value()` as `checked` read it, from the
+        // `AccessGuard` this struct owns. That slice lies in memory the guard keeps alive on
+        // the heap (every redb 4.6.0 page variant is an `Arc<[u8]>`, a `Vec<u8>` or a mutable
+        // page buffer behind an `Arc`), so moving the guard does not move it, and it is not
+        // written while the guard lives (the `StableBytes` argument below). The returned
+        // borrow is tied to `&self`, so it cannot outlive the guard. The canary test
+        // `backends/redb/tests/guard_canary.rs` checks that the address and the bytes stay put.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::slice::from_raw_parts(self.bytes.ptr.as_ptr(), self.bytes.len)
+        }
     }
 }
 

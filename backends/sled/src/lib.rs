@@ -141,7 +141,10 @@ use netabase_backend_api::{
     StableBytes, WriteTable, WriteTransaction, is_empty_range,
 };
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::{IVec, Transactional, Tree};
+use sled::{Transactional, Tree};
+
+/// sled's value type, which [`SledGuard::into_ivec`] and `From<IVec> for SledGuard` use.
+pub use sled::IVec;
 
 mod manifest;
 
@@ -610,6 +613,9 @@ impl Drop for SledBackend {
     /// the timeout.
     fn drop(&mut self) {
         write_lock(&self.trees).clear();
+        // The generation tree shares sled's files with the database: close it first, or the
+        // files stay open until this function has waited out its timeout.
+        drop(self.tracking.take());
         drop(self.db.take());
         let Some(data_file) = &self.data_file else {
             return;
@@ -1191,6 +1197,14 @@ impl<'g> SledGuard<'g> {
     /// Whether the bytes come from sled (not from a write transaction's buffer).
     pub fn is_from_sled(&self) -> bool {
         matches!(self.0, Repr::Shared(_))
+    }
+}
+
+/// Wraps an `IVec` as a guard (as the backend's reads do): for code that reads sled
+/// directly and hands the bytes to the typed layer, and for tests of the guard itself.
+impl From<IVec> for SledGuard<'_> {
+    fn from(value: IVec) -> Self {
+        SledGuard::shared(value)
     }
 }
 
