@@ -62,16 +62,16 @@ pub struct Page<T> {
 
 /// Byte-level bounds of a scan, plus paging.
 #[derive(Debug, Clone)]
-struct Scan {
-    lower: Bound<Vec<u8>>,
-    upper: Bound<Vec<u8>>,
-    direction: Direction,
-    after: Option<Vec<u8>>,
-    limit: Option<usize>,
+pub(crate) struct Scan {
+    pub(crate) lower: Bound<Vec<u8>>,
+    pub(crate) upper: Bound<Vec<u8>>,
+    pub(crate) direction: Direction,
+    pub(crate) after: Option<Vec<u8>>,
+    pub(crate) limit: Option<usize>,
 }
 
 impl Scan {
-    fn new(lower: Bound<Vec<u8>>, upper: Bound<Vec<u8>>) -> Self {
+    pub(crate) fn new(lower: Bound<Vec<u8>>, upper: Bound<Vec<u8>>) -> Self {
         Scan {
             lower,
             upper,
@@ -82,7 +82,7 @@ impl Scan {
     }
 
     /// The bounds to scan: the query's, narrowed by the cursor.
-    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+    pub(crate) fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         let lower = as_slice(&self.lower);
         let upper = as_slice(&self.upper);
         match (&self.after, self.direction) {
@@ -92,7 +92,7 @@ impl Scan {
         }
     }
 
-    fn set_prefix(&mut self, prefix: Vec<u8>) {
+    pub(crate) fn set_prefix(&mut self, prefix: Vec<u8>) {
         self.upper = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
         self.lower = Bound::Included(prefix);
     }
@@ -135,7 +135,7 @@ macro_rules! paging_methods {
 
         /// Resume strictly after `cursor` (in the query's direction).
         pub fn after(mut self, cursor: &Cursor) -> Self {
-            self.scan.after = Some(cursor.0.clone());
+            self.scan.after = Some(cursor.as_bytes().to_vec());
             self
         }
 
@@ -171,6 +171,59 @@ macro_rules! primary_filters {
         }
     };
 }
+
+/// `equal`, `range` and `prefix` over one secondary key's values, the same on
+/// [`SecondaryQuery`] and the async query (they only set `self.scan` and `self.pk_at`).
+macro_rules! secondary_filters {
+    () => {
+        /// Only records holding exactly `key`.
+        pub fn equal(mut self, key: impl KeyArg<K>) -> Self {
+            let mut prefix = vec![K::TAG];
+            key.encode_as(&mut prefix);
+            self.pk_at = PkAt::Fixed(prefix.len());
+            self.scan.set_prefix(prefix);
+            self
+        }
+
+        /// Only records whose key value lies within `range`.
+        pub fn range(mut self, range: impl KeyRange<K>) -> Self {
+            let tag = [K::TAG];
+            let (lower, upper) = range.encode_bounds(&tag);
+            // Index keys continue past `[tag] ++ enc(value)` with the primary key, so a bound
+            // on a value becomes a bound on the whole run of entries holding that value.
+            self.scan.lower = match lower {
+                Bound::Included(v) => Bound::Included(v),
+                Bound::Excluded(v) => succ_or_unbounded_lower(&v, &tag),
+                Bound::Unbounded => Bound::Included(tag.to_vec()),
+            };
+            self.scan.upper = match upper {
+                Bound::Included(v) => {
+                    prefix_successor(&v).map_or(Bound::Unbounded, Bound::Excluded)
+                }
+                Bound::Excluded(v) => Bound::Excluded(v),
+                Bound::Unbounded => {
+                    prefix_successor(&tag).map_or(Bound::Unbounded, Bound::Excluded)
+                }
+            };
+            self.pk_at = PkAt::Skip(<K as Key>::skip_key);
+            self
+        }
+
+        /// Only records whose key value starts with `prefix` (see [`KeyPrefix`]).
+        pub fn prefix<P>(mut self, prefix: P) -> Self
+        where
+            P: KeyPrefix<K::Inner>,
+        {
+            let mut bytes = vec![K::TAG];
+            prefix.encode_prefix(&mut bytes);
+            self.scan.set_prefix(bytes);
+            self.pk_at = PkAt::Skip(<K as Key>::skip_key);
+            self
+        }
+    };
+}
+
+pub(crate) use {paging_methods, primary_filters, secondary_filters};
 
 /// A query over a tree's records by primary key; see the [module docs](self).
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]
@@ -285,7 +338,7 @@ pub(crate) enum PkAt {
 }
 
 impl PkAt {
-    fn split<'k>(&self, index_key: &'k [u8]) -> Option<&'k [u8]> {
+    pub(crate) fn split<'k>(&self, index_key: &'k [u8]) -> Option<&'k [u8]> {
         match self {
             PkAt::Fixed(n) => index_key.get(*n..),
             PkAt::Skip(skip) => {
@@ -326,46 +379,7 @@ where
         }
     }
 
-    /// Only records holding exactly `key`.
-    pub fn equal(mut self, key: impl KeyArg<K>) -> Self {
-        let mut prefix = vec![K::TAG];
-        key.encode_as(&mut prefix);
-        self.pk_at = PkAt::Fixed(prefix.len());
-        self.scan.set_prefix(prefix);
-        self
-    }
-
-    /// Only records whose key value lies within `range`.
-    pub fn range(mut self, range: impl KeyRange<K>) -> Self {
-        let tag = [K::TAG];
-        let (lower, upper) = range.encode_bounds(&tag);
-        // Index keys continue past `[tag] ++ enc(value)` with the primary key, so a bound
-        // on a value becomes a bound on the whole run of entries holding that value.
-        self.scan.lower = match lower {
-            Bound::Included(v) => Bound::Included(v),
-            Bound::Excluded(v) => succ_or_unbounded_lower(&v, &tag),
-            Bound::Unbounded => Bound::Included(tag.to_vec()),
-        };
-        self.scan.upper = match upper {
-            Bound::Included(v) => prefix_successor(&v).map_or(Bound::Unbounded, Bound::Excluded),
-            Bound::Excluded(v) => Bound::Excluded(v),
-            Bound::Unbounded => prefix_successor(&tag).map_or(Bound::Unbounded, Bound::Excluded),
-        };
-        self.pk_at = PkAt::Skip(<K as Key>::skip_key);
-        self
-    }
-
-    /// Only records whose key value starts with `prefix` (see [`KeyPrefix`]).
-    pub fn prefix<P>(mut self, prefix: P) -> Self
-    where
-        P: KeyPrefix<K::Inner>,
-    {
-        let mut bytes = vec![K::TAG];
-        prefix.encode_prefix(&mut bytes);
-        self.scan.set_prefix(bytes);
-        self.pk_at = PkAt::Skip(<K as Key>::skip_key);
-        self
-    }
+    secondary_filters!();
 
     paging_methods!("`(value, primary key)`");
 
@@ -417,7 +431,7 @@ where
     }
 }
 
-fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>> {
+pub(crate) fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>> {
     match prefix_successor(value) {
         Some(s) => Bound::Included(s),
         // `value` is all 0xFF: nothing of this tag lies above it.
@@ -459,7 +473,7 @@ fn resolve<'a, M: NetabaseModelTrait, T: ReadTable + 'a>(
 /// Whether `record` implies the index entry `index_key` (the record was not changed by a
 /// commit the index read did not see).
 #[cold]
-fn holds_entry<M: NetabaseModelTrait>(
+pub(crate) fn holds_entry<M: NetabaseModelTrait>(
     record: &M::Archived,
     primary_key: &[u8],
     index_key: &[u8],

@@ -27,9 +27,15 @@
 
 mod error;
 
+pub mod async_conformance;
+pub mod asynchronous;
 pub mod checksum;
 pub mod conformance;
 
+pub use asynchronous::{
+    AsyncBackend, AsyncReadTable, AsyncReadTransaction, AsyncWriteTable, AsyncWriteTransaction,
+    SyncAsAsync,
+};
 pub use error::BackendError;
 
 use std::ops::Bound;

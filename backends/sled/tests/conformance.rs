@@ -77,6 +77,11 @@ impl Harness for SledNonDurableHarness {
 
 netabase_backend_api::conformance_tests!(SledHarness);
 netabase_backend_api::conformance_tests!(non_durable: SledNonDurableHarness);
+// The async conformance kit, through the sync-to-async adapter.
+netabase_backend_api::async_conformance_tests!(
+    block_on = futures_executor::block_on;
+    async_kit: netabase_backend_api::async_conformance::Adapted<SledHarness>
+);
 
 // -------------------------------------------------------------------------------------------
 // Helpers
