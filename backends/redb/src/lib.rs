@@ -699,66 +699,29 @@ fn check_entry_len(key_len: usize, value_len: usize) -> Result<()> {
 }
 
 /// Bytes of one key or value, lent straight out of redb's page (no copy).
-pub struct RedbGuard<'g> {
-    /// Where `guard.value()` points, read once when the guard was made.
-    bytes: PageBytes,
-    /// Keeps the page (and so `bytes`) alive.
-    _guard: redb::AccessGuard<'g, &'static [u8]>,
-}
-
-/// The location of a guard's bytes inside its page.
-struct PageBytes {
-    ptr: std::ptr::NonNull<u8>,
-    len: usize,
-}
-
-// SAFETY: `PageBytes` is only the address of immutable bytes owned by the `AccessGuard` next
-// to it (see the `StableBytes` argument below); reading them from another thread is as safe
-// as reading them through the guard, so `RedbGuard` is `Send`/`Sync` exactly when redb's
-// `AccessGuard` is.
-#[allow(unsafe_code)]
-unsafe impl Send for PageBytes {}
-// SAFETY: as for `Send`: shared, read-only access to immutable bytes.
-#[allow(unsafe_code)]
-unsafe impl Sync for PageBytes {}
+pub struct RedbGuard<'g>(redb::AccessGuard<'g, &'static [u8]>);
 
 impl<'g> RedbGuard<'g> {
-    /// Wraps a guard redb handed out, reading where its bytes are once: on a damaged page the
-    /// guard's offset or length may point outside the page, and redb's `value()` panics.
-    /// Called inside the caller's panic guard, so that panic becomes `Corrupted` there, and
-    /// `as_ref` never calls into redb again (no panic, and no page lookup per deref).
+    /// Wraps a guard redb handed out, reading its bytes once: on a damaged page the guard's
+    /// offset or length may point outside the page, and redb's `value()` panics. Called
+    /// inside the caller's panic guard, so that panic becomes `Corrupted` there, and every
+    /// later `as_ref` (same offset and length, see the `StableBytes` argument) cannot panic.
     #[inline(always)]
     fn checked(guard: redb::AccessGuard<'g, &'static [u8]>) -> Self {
-        let value = guard.value();
-        RedbGuard {
-            bytes: PageBytes {
-                ptr: std::ptr::NonNull::from(value).cast(),
-                len: value.len(),
-            },
-            _guard: guard,
-        }
+        let _ = guard.value();
+        RedbGuard(guard)
     }
 
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
-        self.as_ref()
+        self.0.value()
     }
 }
 
 impl AsRef<[u8]> for RedbGuard<'_> {
-    #[inline(always)]
+    #[inline]
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: `ptr` and `len` are `guard.value()` as `checked` read it, from the
-        // `AccessGuard` this struct owns. That slice lies in memory the guard keeps alive on
-        // the heap (every redb 4.6.0 page variant is an `Arc<[u8]>`, a `Vec<u8>` or a mutable
-        // page buffer behind an `Arc`), so moving the guard does not move it, and it is not
-        // written while the guard lives (the `StableBytes` argument below). The returned
-        // borrow is tied to `&self`, so it cannot outlive the guard. The canary test
-        // `backends/redb/tests/guard_canary.rs` checks that the address and the bytes stay put.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::slice::from_raw_parts(self.bytes.ptr.as_ptr(), self.bytes.len)
-        }
+        self.0.value()
     }
 }
 
@@ -819,25 +782,32 @@ impl<'g> Iterator for RedbRange<'g> {
     fn next(&mut self) -> Option<Self::Item> {
         let inner = self.inner.as_mut()?;
         let direction = self.direction;
+        // The step writes its result into `raw` and returns nothing, so `catch_unwind` moves no
+        // guard pair; reading both guards' bytes inside it (see `RedbGuard::checked`) turns a
+        // bad offset on a damaged page into `Corrupted` here, not a panic on a later deref.
+        let mut raw = None;
         let step = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let item = match direction {
+            raw = match direction {
                 Direction::Forward => inner.next(),
                 Direction::Reverse => inner.next_back(),
             };
-            item.map(|entry| entry.map(|(k, v)| (RedbGuard::checked(k), RedbGuard::checked(v))))
-        }));
-        let item = match step {
-            Ok(item) => item?,
-            Err(payload) => {
-                // The iterator's state is unknown after a panic: end the range here.
-                self.inner = None;
-                if let Some(broken) = self.broken {
-                    broken.set(true);
-                }
-                return Some(Err(panicked("a range step", &*payload)));
+            if let Some(Ok((k, v))) = &raw {
+                let _ = k.value();
+                let _ = v.value();
             }
-        };
-        Some(item.map_err(map_storage_error))
+        }));
+        if let Err(payload) = step {
+            // The iterator's state is unknown after a panic: end the range here.
+            self.inner = None;
+            if let Some(broken) = self.broken {
+                broken.set(true);
+            }
+            return Some(Err(panicked("a range step", &*payload)));
+        }
+        Some(match raw? {
+            Ok((k, v)) => Ok((RedbGuard(k), RedbGuard(v))),
+            Err(e) => Err(map_storage_error(e)),
+        })
     }
 }
 
