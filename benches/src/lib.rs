@@ -15,6 +15,8 @@
 pub mod bytes;
 pub mod data;
 pub mod iteration;
+#[cfg(feature = "bench")]
+pub mod peers;
 pub mod raw_redb;
 pub mod raw_sled;
 pub mod typed;
@@ -202,6 +204,9 @@ pub enum Role {
     Bytes,
     /// The typed layer.
     Typed,
+    /// What users pick instead (`bench` feature only): raw redb with its natural `u64` keys and
+    /// a serde codec, native_db. Not the same bytes: the same work, the way those users do it.
+    Peer,
 }
 
 /// A subject the harnesses can open.
@@ -243,6 +248,10 @@ pub fn subjects() -> Vec<Spec> {
         typed::spec::<SledBackend>(),
         bytes::spec::<MemoryBackend>(true),
         typed::spec::<MemoryBackend>(),
+        #[cfg(feature = "bench")]
+        peers::raw_redb_serde_spec(),
+        #[cfg(feature = "bench")]
+        peers::native_db_spec(),
     ]
 }
 
