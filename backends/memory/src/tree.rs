@@ -33,9 +33,10 @@ pub(crate) const BRANCH_MAX: usize = 128;
 ///
 /// Every string starts with the same `skip` bytes (a common prefix, not necessarily the
 /// longest), and `heads[i]` holds the next 8 bytes of string `i` as a big-endian number
-/// (zero-padded). A binary search compares those numbers, which sit side by side in memory,
-/// and reads a string's bytes only when two heads are equal; for keys of up to `skip + 8`
-/// bytes that is only at the entry it finds.
+/// (zero-padded) and the length of the rest. A binary search compares those, which sit side
+/// by side in memory, and reads a string's bytes only when two heads are equal and one of the
+/// strings is longer than `skip + 8` bytes: for short keys (integers, tuples of them) a
+/// lookup never reads the packed bytes at all.
 #[derive(Clone, Default)]
 struct Packed {
     bytes: Vec<u8>,
@@ -44,18 +45,32 @@ struct Packed {
     /// The length of a prefix every string shares.
     skip: usize,
     /// `heads[i]` is [`head`]`(string i, skip)`.
-    heads: Vec<u64>,
+    heads: Vec<Head>,
 }
 
-/// The 8 bytes of `s` after its first `skip`, big-endian, zero-padded. If `head(a) <
-/// head(b)` for two strings sharing their first `skip` bytes, then `a < b` in byte order
-/// (padding compares like the end of a string); equal heads decide nothing.
-fn head(s: &[u8], skip: usize) -> u64 {
+/// A string's bytes after a shared prefix of `skip`, summarised: see [`head`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Head {
+    /// The next 8 bytes, big-endian, zero-padded.
+    bytes: u64,
+    /// How many bytes follow the prefix (saturating at `u32::MAX`).
+    rest: u32,
+}
+
+/// The head of `s` after its first `skip` bytes. For two strings sharing their first `skip`
+/// bytes: if their `bytes` differ, they order as their strings do (padding compares like the
+/// end of a string); if not and both `rest`s are at most 8, the shorter string is the smaller
+/// (it is a prefix of the other) and equal `rest`s mean equal strings; otherwise the heads
+/// decide nothing.
+fn head(s: &[u8], skip: usize) -> Head {
     let tail = s.get(skip..).unwrap_or_default();
     let n = tail.len().min(8);
     let mut b = [0u8; 8];
     b[..n].copy_from_slice(&tail[..n]);
-    u64::from_be_bytes(b)
+    Head {
+        bytes: u64::from_be_bytes(b),
+        rest: u32::try_from(tail.len()).unwrap_or(u32::MAX),
+    }
 }
 
 /// The length of the common prefix of `a` and `b`.
@@ -68,7 +83,7 @@ struct Probe<'k> {
     key: &'k [u8],
     /// How the key compares with the shared prefix: if not `Equal`, with every string.
     prefix: Ordering,
-    head: u64,
+    head: Head,
 }
 
 impl Packed {
@@ -115,7 +130,9 @@ impl Packed {
         if probe.prefix != Ordering::Equal {
             return probe.prefix.reverse();
         }
-        match self.heads[i].cmp(&probe.head) {
+        let h = self.heads[i];
+        match h.bytes.cmp(&probe.head.bytes) {
+            Ordering::Equal if h.rest <= 8 && probe.head.rest <= 8 => h.rest.cmp(&probe.head.rest),
             Ordering::Equal => self.get(i)[self.skip..].cmp(&probe.key[self.skip..]),
             other => other,
         }
