@@ -8,9 +8,13 @@
 //! # typed subjects against other baselines (a list; here the peers), on some workloads:
 //! NETABASE_PAIRED_SUBJECTS=typed_redb,typed_memory NETABASE_PAIRED_VS=raw_redb_serde,native_db \
 //!   NETABASE_PAIRED_WORKLOADS=get_random,get_secondary cargo bench -p netabase_benches --features bench --bench paired
+//! # every typed subject against its baseline and (redb, memory) the peers, as scripts/bench.sh does:
+//! NETABASE_PAIRED_PEERS=1 cargo bench -p netabase_benches --features bench --bench paired
 //! ```
 //!
-//! Writes `<target>/netabase-bench/paired.json` for `scripts/bench_report.py`. Criterion
+//! Writes `<target>/netabase-bench/paired-results.json` (or the file named by
+//! `NETABASE_PAIRED_OUT`, in the same directory) for `scripts/bench_report.py`, which reads
+//! every `paired-results*.json` there. Criterion
 //! (`benches/wall.rs`) gives the absolute times; on a shared machine its typed ÷ raw ratios
 //! come from measurements minutes apart and swing with the load, these do not.
 
@@ -19,7 +23,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use netabase_benches::iteration::{WriteState, timed};
-use netabase_benches::{Fixture, Inputs, Role, Workload, sizes, subject, subjects};
+use netabase_benches::{
+    Fixture, Inputs, Role, Workload, all_sizes, sizes, sizes_for, subject, subjects,
+};
 
 /// The minimum timed length of one sample.
 const SAMPLE: Duration = Duration::from_millis(25);
@@ -60,20 +66,31 @@ fn main() {
     let only = list("NETABASE_PAIRED_SUBJECTS");
     let workloads = list("NETABASE_PAIRED_WORKLOADS");
     let versus = list("NETABASE_PAIRED_VS");
+    let peers = std::env::var_os("NETABASE_PAIRED_PEERS").is_some_and(|v| v != "0");
+    let out = std::env::var("NETABASE_PAIRED_OUT").unwrap_or_else(|_| "paired-results.json".into());
     let mut results = Vec::new();
-    for n in sizes() {
+    for n in all_sizes() {
         let inputs = Inputs::new(n);
-        for typed in subjects()
-            .into_iter()
-            .filter(|s| s.role == Role::Typed && only.as_ref().is_none_or(|o| o.contains(&s.name)))
-        {
+        for typed in subjects().into_iter().filter(|s| {
+            s.role == Role::Typed
+                && only.as_ref().is_none_or(|o| o.contains(&s.name))
+                && sizes_for(s.backend).contains(&n)
+        }) {
+            let own = typed.baseline.expect("typed subjects name a baseline");
             let bases: Vec<String> = versus.clone().unwrap_or_else(|| {
-                vec![
-                    typed
-                        .baseline
-                        .expect("typed subjects name a baseline")
-                        .to_owned(),
-                ]
+                let mut bases = vec![own.to_owned()];
+                // The peers compare with redb-backed subjects and the memory backend (whose
+                // target is set against raw redb); sled's target is raw sled alone. At the
+                // memory backend's extra size only raw redb joins (the target's baseline).
+                if peers && typed.backend != "sled" {
+                    let more: &[&str] = if sizes().contains(&n) {
+                        &["raw_redb", "raw_redb_serde", "native_db"]
+                    } else {
+                        &["raw_redb"]
+                    };
+                    bases.extend(more.iter().filter(|&&b| b != own).map(|&b| b.to_owned()));
+                }
+                bases
             });
             for base in bases.iter().map(|name| subject(name)) {
                 let fixtures = [
@@ -153,8 +170,8 @@ fn main() {
     }
     let dir = target_dir().join("netabase-bench");
     std::fs::create_dir_all(&dir).expect("create the results directory");
-    let path = dir.join("paired-results.json");
-    let mut file = std::fs::File::create(&path).expect("create paired-results.json");
-    writeln!(file, "[\n{}\n]", results.join(",\n")).expect("write paired-results.json");
+    let path = dir.join(&out);
+    let mut file = std::fs::File::create(&path).expect("create the results file");
+    writeln!(file, "[\n{}\n]", results.join(",\n")).expect("write the results file");
     println!("wrote {}", path.display());
 }

@@ -80,6 +80,28 @@ pub fn sizes() -> Vec<usize> {
     }
 }
 
+/// The extra size the memory backend's subjects run at (issue 10: the memory backend must
+/// stay fast at a million records), unless `NETABASE_BENCH_SIZES` chooses the sizes.
+pub const MEMORY_SIZE: usize = 1_000_000;
+
+/// The sizes subjects of `backend` run at: [`sizes`], plus [`MEMORY_SIZE`] for the memory
+/// backend when `NETABASE_BENCH_SIZES` is not set.
+pub fn sizes_for(backend: &str) -> Vec<usize> {
+    let mut sizes = sizes();
+    if backend == "memory" && std::env::var_os("NETABASE_BENCH_SIZES").is_none() {
+        sizes.push(MEMORY_SIZE);
+    }
+    sizes
+}
+
+/// Every size some subject runs at, ascending.
+pub fn all_sizes() -> Vec<usize> {
+    let mut sizes = sizes_for("memory");
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
 /// What one benchmark measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Workload {
