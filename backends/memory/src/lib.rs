@@ -52,9 +52,9 @@
 //!   in one pointer swap, so a commit is atomic across every table. Dropping or
 //!   [`abort`](WriteTransaction::abort)ing the transaction just drops the working copy.
 //!
-//! Values are stored as `Arc<[u8]>`: when a shared node is copied, its values are cloned, and
-//! cloning an `Arc` is a reference-count increment rather than an allocation and a copy of the
-//! bytes (keys, packed in the node, are copied: a node holds at most 64 of them).
+//! A node holds at most 128 entries, so copying one on the path of a change is bounded: keys
+//! and values of up to 256 bytes are packed into the node and copied with it, larger values
+//! are `Arc<[u8]>`s whose reference count is incremented instead.
 //!
 //! # What this backend guarantees
 //!

@@ -8,8 +8,10 @@
 //! Lookups are what the layout is for. The keys of a node are packed into one byte buffer
 //! (with a table of end offsets), so a binary search inside a node reads contiguous memory
 //! instead of following a pointer per comparison, and nodes are wide (up to [`LEAF_MAX`]
-//! entries, [`BRANCH_MAX`] children), so a tree of a million keys is three or four levels deep. Values
-//! are `Arc<[u8]>`: copying a leaf clones reference counts, not value bytes.
+//! entries, [`BRANCH_MAX`] children), so a tree of a million keys is three or four levels deep.
+//! Values of up to [`INLINE_MAX`] bytes live in their leaf's own buffer (a scan reads them
+//! with the leaf; a put allocates nothing per value); larger ones are `Arc<[u8]>`, so copying
+//! a leaf copies at most `LEAF_MAX * INLINE_MAX` value bytes.
 //!
 //! Iteration keeps no stack (so a range allocates nothing): a range holds its current leaf
 //! and position, and when a leaf is used up it finds the next one by descending from the root
@@ -238,7 +240,125 @@ impl Packed {
 #[derive(Clone, Default)]
 struct Leaf {
     keys: Packed,
-    values: Vec<Arc<[u8]>>,
+    values: Values,
+}
+
+/// The largest value a leaf holds inline; larger ones are shared behind an `Arc`, so that
+/// copying a leaf never copies more than `LEAF_MAX * INLINE_MAX` value bytes.
+pub(crate) const INLINE_MAX: usize = 256;
+
+/// The values of a leaf, in key order. Small values live in one buffer of the leaf (a scan
+/// reads them as it reads the leaf, and a put allocates nothing per value); a value larger
+/// than [`INLINE_MAX`] is an `Arc<[u8]>`, so copying the leaf clones a reference count.
+///
+/// Inline bytes are appended in the order values are written; replaced or removed ones
+/// become garbage, and the buffer is rewritten in key order once garbage is half of it.
+#[derive(Clone, Default)]
+struct Values {
+    slots: Vec<Slot>,
+    bytes: Vec<u8>,
+    /// Bytes of `bytes` no slot refers to.
+    garbage: usize,
+}
+
+#[derive(Clone)]
+enum Slot {
+    Inline { start: usize, len: usize },
+    Shared(Arc<[u8]>),
+}
+
+impl Values {
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        match &self.slots[i] {
+            Slot::Inline { start, len } => &self.bytes[*start..*start + *len],
+            Slot::Shared(value) => value,
+        }
+    }
+
+    fn slot(&mut self, value: &[u8]) -> Slot {
+        if value.len() <= INLINE_MAX {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(value);
+            Slot::Inline {
+                start,
+                len: value.len(),
+            }
+        } else {
+            Slot::Shared(Arc::from(value))
+        }
+    }
+
+    fn insert(&mut self, i: usize, value: &[u8]) {
+        let slot = self.slot(value);
+        self.slots.insert(i, slot);
+    }
+
+    fn replace(&mut self, i: usize, value: &[u8]) {
+        let slot = self.slot(value);
+        let old = std::mem::replace(&mut self.slots[i], slot);
+        self.discard(old);
+    }
+
+    fn remove(&mut self, i: usize) {
+        let old = self.slots.remove(i);
+        self.discard(old);
+    }
+
+    fn discard(&mut self, old: Slot) {
+        if let Slot::Inline { len, .. } = old {
+            self.garbage += len;
+            if self.garbage * 2 > self.bytes.len() {
+                self.compact();
+            }
+        }
+    }
+
+    /// Rewrites the inline bytes in key order, without garbage.
+    fn compact(&mut self) {
+        let mut bytes = Vec::with_capacity(self.bytes.len() - self.garbage);
+        for slot in &mut self.slots {
+            if let Slot::Inline { start, len } = slot {
+                let new_start = bytes.len();
+                bytes.extend_from_slice(&self.bytes[*start..*start + *len]);
+                *start = new_start;
+            }
+        }
+        self.bytes = bytes;
+        self.garbage = 0;
+    }
+
+    /// Splits off the values from `i` on.
+    fn split_off(&mut self, i: usize) -> Values {
+        let mut right = Values {
+            slots: self.slots.split_off(i),
+            bytes: Vec::new(),
+            garbage: 0,
+        };
+        // Both halves are rewritten from the old buffer, in key order.
+        let old = std::mem::take(&mut self.bytes);
+        for (half, slots) in [
+            (&mut right.bytes, &mut right.slots),
+            (&mut self.bytes, &mut self.slots),
+        ] {
+            for slot in slots.iter_mut() {
+                if let Slot::Inline { start, len } = slot {
+                    let new_start = half.len();
+                    half.extend_from_slice(&old[*start..*start + *len]);
+                    *start = new_start;
+                }
+            }
+        }
+        self.garbage = 0;
+        right
+    }
 }
 
 /// A branch: `children[i]` holds the keys in `[seps[i - 1], seps[i])` (unbounded at the
@@ -284,7 +404,7 @@ impl<'g> Pos<'g> {
     }
 
     fn value(self) -> &'g [u8] {
-        &self.leaf.values[self.idx]
+        self.leaf.values.get(self.idx)
     }
 
     fn same(self, other: Pos<'_>) -> bool {
@@ -359,13 +479,13 @@ fn split_point(len: usize, at: usize) -> usize {
     if at + 1 == len { len - 1 } else { len / 2 }
 }
 
-fn insert(node: &mut Node, key: &[u8], value: Arc<[u8]>) -> Inserted {
+fn insert(node: &mut Node, key: &[u8], value: &[u8]) -> Inserted {
     match node {
         Node::Leaf(leaf) => {
             let leaf = Arc::make_mut(leaf);
             let (added, at) = match leaf.keys.search(key) {
                 Ok(i) => {
-                    leaf.values[i] = value;
+                    leaf.values.replace(i, value);
                     (false, i)
                 }
                 Err(i) => {
@@ -457,7 +577,7 @@ impl Tree {
             match node {
                 Node::Branch(branch) => node = &branch.children[branch.child_for(key)],
                 Node::Leaf(leaf) => {
-                    return leaf.keys.search(key).ok().map(|i| &*leaf.values[i]);
+                    return leaf.keys.search(key).ok().map(|i| leaf.values.get(i));
                 }
             }
         }
@@ -465,14 +585,12 @@ impl Tree {
 
     /// Stores `value` under `key`, replacing any previous value.
     pub(crate) fn insert(&mut self, key: &[u8], value: &[u8]) {
-        let value: Arc<[u8]> = Arc::from(value);
         let Some(root) = &mut self.root else {
             let mut keys = Packed::default();
             keys.insert(0, key);
-            self.root = Some(Node::Leaf(Arc::new(Leaf {
-                keys,
-                values: vec![value],
-            })));
+            let mut values = Values::default();
+            values.insert(0, value);
+            self.root = Some(Node::Leaf(Arc::new(Leaf { keys, values })));
             self.len = 1;
             return;
         };
@@ -671,7 +789,14 @@ mod tests {
                     if rng.next().is_multiple_of(3) {
                         assert_eq!(tree.remove(&k), model.remove(&k).is_some());
                     } else {
-                        let v = rng.next().to_le_bytes()[..(rng.next() % 9) as usize].to_vec();
+                        // Mostly small values (inline), some above `INLINE_MAX` (shared).
+                        let len = match rng.next() % 10 {
+                            0 => INLINE_MAX + 1 + (rng.next() % 300) as usize,
+                            1 => INLINE_MAX,
+                            _ => (rng.next() % 40) as usize,
+                        };
+                        let byte = rng.next() as u8;
+                        let v: Vec<u8> = (0..len).map(|i| byte.wrapping_add(i as u8)).collect();
                         tree.insert(&k, &v);
                         model.insert(k, v);
                     }
