@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
-targets="${FUZZ_TARGETS:-key_codec index_model archive_validation query_model kad_format}"
+targets="${FUZZ_TARGETS:-key_codec index_model archive_validation query_model byte_flip kad_format}"
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     echo "fuzz_smoke: installing the nightly toolchain"
@@ -41,6 +41,8 @@ for target in $targets; do
         # These keep one redb database per process (see `with_redb_store` in
         # fuzz/src/lib.rs), which LeakSanitizer's per-input check would rescan every run.
         index_model | query_model) args+=(-max_len=1024 -detect_leaks=0) ;;
+        # Also one redb database per process (`redb_store` in fuzz_targets/byte_flip.rs).
+        byte_flip) args+=(-max_len=512 -detect_leaks=0) ;;
         archive_validation) args+=(-max_len=1024) ;;
         *) args+=(-max_len=512) ;;
     esac

@@ -49,6 +49,22 @@ pub struct FileConfig {
     /// may be lost on a crash until [`Store::flush`](crate::Store::flush) is called, but are
     /// never torn: the database reopens at a consistent earlier commit.
     pub use_fsync: bool,
+    /// Verify the whole file before opening it (default `false`; redb only).
+    ///
+    /// redb trusts a file that was shut down cleanly: a file damaged outside redb (a bad disk,
+    /// a stray write) may open and then fail on the pages it reads, as
+    /// [`BackendError::Corrupted`](crate::backend::BackendError::Corrupted) (the store turns
+    /// redb's panics into that error). With this option redb checks every page's checksum and
+    /// the allocator state first, so such a file is refused at open with `Corrupted`, or, when
+    /// only the last commit is damaged, rolled back to the commit before it (redb's repair).
+    /// Cost: one pass over the whole file at every open, proportional to its size (measured in
+    /// `benches/benches/open.rs`; see `docs/benchmarks.md`).
+    ///
+    /// On sled, which keeps no page checksums, the option compares every table's entry count
+    /// with the count committed with the generation sled recovered (one pass over every
+    /// table). The generation check itself (committed data that sled lost is `Corrupted`,
+    /// not an empty store) runs on every open; see the sled backend's "Damaged files" docs.
+    pub check_integrity_on_open: bool,
 }
 
 impl Default for FileConfig {
@@ -60,6 +76,7 @@ impl Default for FileConfig {
             truncate: false,
             read_only: false,
             use_fsync: true,
+            check_integrity_on_open: false,
         }
     }
 }
@@ -161,6 +178,13 @@ impl FileConfigBuilder {
         self
     }
 
+    /// Verify the whole file before opening it (see
+    /// [`FileConfig::check_integrity_on_open`]).
+    pub fn check_integrity_on_open(mut self, yes: bool) -> Self {
+        self.config.check_integrity_on_open = yes;
+        self
+    }
+
     /// When commits are durable (the same setting as [`use_fsync`](Self::use_fsync)).
     pub fn durability(mut self, durability: Durability) -> Self {
         self.config.use_fsync = durability == Durability::Immediate;
@@ -182,6 +206,7 @@ mod tests {
         let c = FileConfig::new("x");
         assert_eq!(c.cache_size_mb, 256);
         assert!(c.create_if_missing && !c.truncate && !c.read_only && c.use_fsync);
+        assert!(!c.check_integrity_on_open);
         assert_eq!(c.durability(), Durability::Immediate);
         assert_eq!(FileConfig::builder().path("x").build(), c);
     }
@@ -195,7 +220,9 @@ mod tests {
             .truncate(true)
             .read_only(false)
             .durability(Durability::Eventual)
+            .check_integrity_on_open(true)
             .build();
+        assert!(c.check_integrity_on_open);
         assert_eq!(c.cache_size_bytes(), 3 * 1024 * 1024);
         assert!(!c.create_if_missing && c.truncate && !c.use_fsync);
         assert_eq!(c.durability(), Durability::Eventual);

@@ -214,23 +214,23 @@ pub struct IndexPlan<'a> {
 
 impl<'a> IndexPlan<'a> {
     /// Entries of the old record that the new record no longer has.
-    pub fn removals(&self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
+    pub fn removals(self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
         difference(self.old, self.new)
     }
 
     /// Entries of the new record that the old record did not have.
-    pub fn insertions(&self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
+    pub fn insertions(self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
         difference(self.new, self.old)
     }
 
     /// Inserted entries of unique keys: before writing anything, the driver must check
     /// that no *other* record holds an entry with the same [`prefix`](IndexEntry::prefix).
-    pub fn unique_checks(&self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
+    pub fn unique_checks(self) -> impl Iterator<Item = IndexEntry<'a>> + 'a {
         self.insertions().filter(|e| e.unique)
     }
 
     /// Whether the plan writes nothing.
-    pub fn is_noop(&self) -> bool {
+    pub fn is_noop(self) -> bool {
         self.removals().next().is_none() && self.insertions().next().is_none()
     }
 }

@@ -90,32 +90,42 @@
 //! * `redb`: the redb backend, [`Store::redb`], [`Store::open`], [`RedbStore`].
 //! * `memory`: the in-memory MVCC backend, [`Store::memory`], [`Store::temp`], [`MemoryStore`].
 //! * `sled` (opt-in): the sled 0.34 backend, `Store::sled`, `SledStore`.
+//! * `indexeddb` (wasm32 only): the IndexedDB backend and `IndexedDBStore`, an [`AsyncStore`]
+//!   in the browser.
 //! * `libp2p` (alias `record-store`): `kad::KadStore`, a libp2p Kademlia `RecordStore` in
 //!   the same store as the models.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod asynchronous;
 pub mod config;
 mod error;
 mod guard;
 pub mod index;
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub mod indexeddb;
+pub mod integrity;
 #[cfg(feature = "libp2p")]
 pub mod kad;
 pub mod key;
 mod meta;
 pub mod query;
 pub mod schema;
+mod steps;
 mod store;
 pub mod subscribe;
 pub mod traits;
 mod tree;
 mod txn;
 
+pub use asynchronous::{AsyncStore, AsyncStoreTree, AsyncTree};
 pub use config::{Durability, FileConfig};
 pub use error::{Error, NetabaseError, Result};
 pub use guard::Ref;
+pub use integrity::{IntegrityReport, ModelIntegrity, ModelRepair, RepairOptions, RepairReport};
 pub use meta::{FORMAT, META_TABLE, MigrationProgress, MigrationStage};
 pub use netabase_backend_api as backend;
+pub use netabase_backend_api::checksum::Checksummed;
 pub use netabase_store_derive::{
     NetabaseKey, NetabaseModel, NetabaseSchema, netabase_definition_module, netabase_type,
 };
@@ -147,6 +157,16 @@ pub use netabase_backend_memory as memory;
 
 #[cfg(feature = "memory")]
 pub use netabase_backend_memory::MemoryBackend;
+
+/// The IndexedDB backend (feature `indexeddb`, wasm32).
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use netabase_backend_indexeddb as indexeddb_backend;
+
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use indexeddb::{IndexedDBConfig, IndexedDBStore};
+
+#[cfg(all(feature = "indexeddb", target_arch = "wasm32"))]
+pub use netabase_backend_indexeddb::IndexedDbBackend;
 
 /// The sled backend (feature `sled`).
 #[cfg(feature = "sled")]

@@ -27,6 +27,7 @@ use std::fmt::Write as _;
 use std::ops::Bound;
 
 use netabase_backend_api::{
+    AsyncBackend, AsyncReadTable, AsyncReadTransaction, AsyncWriteTable, AsyncWriteTransaction,
     Backend, BackendError, Direction, ReadTable, ReadTransaction, WriteTable, WriteTransaction,
 };
 
@@ -45,6 +46,19 @@ pub const META_TABLE: &str = "__netabase_meta";
 pub const FORMAT: &str = "netabase-1;rkyv-0.8;little-endian;unaligned;ptr32;keys-1;index-1";
 
 const KEY_FORMAT: &[u8] = b"format";
+
+/// What a store on a checksummed backend adds to its format tag.
+const CHECKSUM_SUFFIX: &str = ";checksums-crc32";
+
+/// The format tag a store on `B` records: [`FORMAT`], plus [`CHECKSUM_SUFFIX`] when every value
+/// carries a checksum ([`Checksummed`](netabase_backend_api::checksum::Checksummed)).
+fn format_of<B: Backend>() -> String {
+    if B::CAPABILITIES.checksums {
+        format!("{FORMAT}{CHECKSUM_SUFFIX}")
+    } else {
+        FORMAT.to_owned()
+    }
+}
 const KEY_DEFINITION: &[u8] = b"definition";
 const KEY_FINGERPRINT: &[u8] = b"fingerprint";
 const MODEL_PREFIX: &[u8] = b"model:";
@@ -195,22 +209,45 @@ pub(crate) fn open_schema<D: NetabaseDefinitionTrait, B: Backend>(
         definition: D::NAME,
         details,
     };
+    let expected = format_of::<B>();
+    // A store written without checksums, read through a checksummed backend: its first value
+    // fails the checksum.
+    let unchecksummed = |e: netabase_backend_api::BackendError| match e {
+        netabase_backend_api::BackendError::ChecksumMismatch { table, .. }
+            if table == META_TABLE =>
+        {
+            mismatch(
+                "this store was written without checksums: open it on its backend directly, \
+                 not through `Checksummed`"
+                    .to_owned(),
+            )
+        }
+        e => NetabaseError::Backend(e),
+    };
     let (stored, plans) = {
         let txn = store.read()?;
         let meta = txn.backend_txn().open_table(META_TABLE)?;
-        let fingerprint = meta.get(KEY_FINGERPRINT)?;
-        let format = text(meta.get(KEY_FORMAT)?);
+        let fingerprint = meta.get(KEY_FINGERPRINT).map_err(unchecksummed)?;
+        let format = text(meta.get(KEY_FORMAT).map_err(unchecksummed)?);
         if fingerprint.as_ref().map(|f| f.as_ref()) == Some(&D::FINGERPRINT.to_le_bytes()[..])
-            && format.as_deref() == Some(FORMAT)
+            && format.as_deref() == Some(expected.as_str())
         {
             return Ok(());
         }
         let stored = fingerprint.is_some();
         if stored {
-            if format.as_deref() != Some(FORMAT) {
+            if format.as_deref() != Some(expected.as_str()) {
+                let format = format.unwrap_or_default();
+                let checksummed = format!("{FORMAT}{CHECKSUM_SUFFIX}");
+                if !B::CAPABILITIES.checksums && format.starts_with(&checksummed) {
+                    return Err(mismatch(
+                        "this store keeps a checksum with every value: open it through \
+                         `Checksummed` (`Store<D, Checksummed<B>>`)"
+                            .to_owned(),
+                    ));
+                }
                 return Err(mismatch(format!(
-                    "archive format changed: stored `{}`, this build uses `{FORMAT}`",
-                    format.unwrap_or_default()
+                    "archive format changed: stored `{format}`, this build uses `{expected}`"
                 )));
             }
             let stored_def = text(meta.get(KEY_DEFINITION)?).unwrap_or_default();
@@ -277,7 +314,7 @@ pub(crate) fn open_schema<D: NetabaseDefinitionTrait, B: Backend>(
     D::visit_models(&mut evolve)?;
     {
         let mut meta = txn.backend_txn().open_table(META_TABLE)?;
-        meta.insert(KEY_FORMAT, FORMAT.as_bytes())?;
+        meta.insert(KEY_FORMAT, format_of::<B>().as_bytes())?;
         meta.insert(KEY_DEFINITION, D::NAME.as_bytes())?;
         meta.insert(KEY_FINGERPRINT, &D::FINGERPRINT.to_le_bytes())?;
         for (name, plan) in &evolve.plans {
@@ -512,4 +549,105 @@ fn migrate<D: NetabaseDefinitionTrait, B: Backend, M: NetabaseModelTrait<Definit
         report(MigrationStage::Writing, done as u64 + 1);
     }
     Ok(())
+}
+
+/// The schema check of an [`AsyncStore`](crate::AsyncStore): the same records as
+/// [`open_schema`], read and written through the async contract.
+///
+/// A new store is recorded and models added to the definition are recorded. Anything that
+/// would need the synchronous open's evolution (a migration, a re-index, a removed model) is a
+/// [`SchemaMismatch`](NetabaseError::SchemaMismatch) saying so, and nothing is written: the
+/// async store does not migrate (on native, open the backend once with [`Store`] to evolve it).
+pub(crate) async fn open_schema_async<D: NetabaseDefinitionTrait, B: AsyncBackend>(
+    backend: &B,
+) -> Result<()> {
+    let mismatch = |details: String| NetabaseError::SchemaMismatch {
+        definition: D::NAME,
+        details,
+    };
+    let missing = {
+        let txn = backend.begin_read().await?;
+        let meta = txn.open_table(META_TABLE).await?;
+        let fingerprint = meta.get(KEY_FINGERPRINT).await?;
+        let format = text(meta.get(KEY_FORMAT).await?);
+        if fingerprint.as_ref().map(|f| f.as_ref()) == Some(&D::FINGERPRINT.to_le_bytes()[..])
+            && format.as_deref() == Some(FORMAT)
+        {
+            return Ok(());
+        }
+        if fingerprint.is_some() {
+            if format.as_deref() != Some(FORMAT) {
+                return Err(mismatch(format!(
+                    "archive format changed: stored `{}`, this build uses `{FORMAT}`",
+                    format.unwrap_or_default()
+                )));
+            }
+            let stored_def = text(meta.get(KEY_DEFINITION).await?).unwrap_or_default();
+            if stored_def != D::NAME {
+                return Err(mismatch(format!(
+                    "the store holds definition `{stored_def}`, not `{}`",
+                    D::NAME
+                )));
+            }
+        }
+        let mut missing = Vec::new();
+        for model in D::MODELS {
+            let current = ModelRecord::of(model);
+            let Some(stored) = text(meta.get(&model_key(model.name)).await?) else {
+                missing.push((model_key(model.name), current.encode()));
+                continue;
+            };
+            let stored = ModelRecord::decode(&stored).map_err(|reason| {
+                mismatch(format!(
+                    "the schema record of `{}` cannot be read: {reason}",
+                    model.name
+                ))
+            })?;
+            let same = stored.version == current.version
+                && stored.layout == current.layout
+                && stored.primary_key == current.primary_key
+                && stored.keys == current.keys;
+            if !same {
+                return Err(mismatch(format!(
+                    "model `{}` changed (version, layout or keys); the async store does not \
+                     migrate or re-index: open the store once with the synchronous `Store`",
+                    model.name
+                )));
+            }
+        }
+        let mut upper = MODEL_PREFIX.to_vec();
+        if let Some(last) = upper.last_mut() {
+            *last += 1;
+        }
+        let stored = meta
+            .range(
+                Bound::Included(MODEL_PREFIX),
+                Bound::Excluded(&upper),
+                Direction::Forward,
+                None,
+            )
+            .await?;
+        for (key, _) in stored {
+            let name = key.as_ref().get(MODEL_PREFIX.len()..).unwrap_or_default();
+            if !D::MODELS.iter().any(|m| m.name.as_bytes() == name) {
+                return Err(mismatch(format!(
+                    "model `{}` was removed from the definition (its records would be orphaned)",
+                    String::from_utf8_lossy(name)
+                )));
+            }
+        }
+        missing
+    };
+    let txn = backend.begin_write().await?;
+    {
+        let mut meta = txn.open_table(META_TABLE).await?;
+        meta.insert(KEY_FORMAT, FORMAT.as_bytes()).await?;
+        meta.insert(KEY_DEFINITION, D::NAME.as_bytes()).await?;
+        meta.insert(KEY_FINGERPRINT, &D::FINGERPRINT.to_le_bytes())
+            .await?;
+        for (key, record) in &missing {
+            meta.insert(key, record.as_bytes()).await?;
+        }
+    }
+    Ok(txn.commit().await?)
 }

@@ -62,16 +62,16 @@ pub struct Page<T> {
 
 /// Byte-level bounds of a scan, plus paging.
 #[derive(Debug, Clone)]
-struct Scan {
-    lower: Bound<Vec<u8>>,
-    upper: Bound<Vec<u8>>,
-    direction: Direction,
-    after: Option<Vec<u8>>,
-    limit: Option<usize>,
+pub(crate) struct Scan {
+    pub(crate) lower: Bound<Vec<u8>>,
+    pub(crate) upper: Bound<Vec<u8>>,
+    pub(crate) direction: Direction,
+    pub(crate) after: Option<Vec<u8>>,
+    pub(crate) limit: Option<usize>,
 }
 
 impl Scan {
-    fn new(lower: Bound<Vec<u8>>, upper: Bound<Vec<u8>>) -> Self {
+    pub(crate) fn new(lower: Bound<Vec<u8>>, upper: Bound<Vec<u8>>) -> Self {
         Scan {
             lower,
             upper,
@@ -82,7 +82,7 @@ impl Scan {
     }
 
     /// The bounds to scan: the query's, narrowed by the cursor.
-    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+    pub(crate) fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
         let lower = as_slice(&self.lower);
         let upper = as_slice(&self.upper);
         match (&self.after, self.direction) {
@@ -92,7 +92,7 @@ impl Scan {
         }
     }
 
-    fn set_prefix(&mut self, prefix: Vec<u8>) {
+    pub(crate) fn set_prefix(&mut self, prefix: Vec<u8>) {
         self.upper = prefix_successor(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
         self.lower = Bound::Included(prefix);
     }
@@ -135,7 +135,7 @@ macro_rules! paging_methods {
 
         /// Resume strictly after `cursor` (in the query's direction).
         pub fn after(mut self, cursor: &Cursor) -> Self {
-            self.scan.after = Some(cursor.0.clone());
+            self.scan.after = Some(cursor.as_bytes().to_vec());
             self
         }
 
@@ -171,6 +171,59 @@ macro_rules! primary_filters {
         }
     };
 }
+
+/// `equal`, `range` and `prefix` over one secondary key's values, the same on
+/// [`SecondaryQuery`] and the async query (they only set `self.scan` and `self.pk_at`).
+macro_rules! secondary_filters {
+    () => {
+        /// Only records holding exactly `key`.
+        pub fn equal(mut self, key: impl KeyArg<K>) -> Self {
+            let mut prefix = vec![K::TAG];
+            key.encode_as(&mut prefix);
+            self.pk_at = PkAt::Fixed(prefix.len());
+            self.scan.set_prefix(prefix);
+            self
+        }
+
+        /// Only records whose key value lies within `range`.
+        pub fn range(mut self, range: impl KeyRange<K>) -> Self {
+            let tag = [K::TAG];
+            let (lower, upper) = range.encode_bounds(&tag);
+            // Index keys continue past `[tag] ++ enc(value)` with the primary key, so a bound
+            // on a value becomes a bound on the whole run of entries holding that value.
+            self.scan.lower = match lower {
+                Bound::Included(v) => Bound::Included(v),
+                Bound::Excluded(v) => succ_or_unbounded_lower(&v, &tag),
+                Bound::Unbounded => Bound::Included(tag.to_vec()),
+            };
+            self.scan.upper = match upper {
+                Bound::Included(v) => {
+                    prefix_successor(&v).map_or(Bound::Unbounded, Bound::Excluded)
+                }
+                Bound::Excluded(v) => Bound::Excluded(v),
+                Bound::Unbounded => {
+                    prefix_successor(&tag).map_or(Bound::Unbounded, Bound::Excluded)
+                }
+            };
+            self.pk_at = PkAt::Skip(<K as Key>::skip_key);
+            self
+        }
+
+        /// Only records whose key value starts with `prefix` (see [`KeyPrefix`]).
+        pub fn prefix<P>(mut self, prefix: P) -> Self
+        where
+            P: KeyPrefix<K::Inner>,
+        {
+            let mut bytes = vec![K::TAG];
+            prefix.encode_prefix(&mut bytes);
+            self.scan.set_prefix(bytes);
+            self.pk_at = PkAt::Skip(<K as Key>::skip_key);
+            self
+        }
+    };
+}
+
+pub(crate) use {paging_methods, primary_filters, secondary_filters};
 
 /// A query over a tree's records by primary key; see the [module docs](self).
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]
@@ -213,7 +266,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
             .primary_table()
             .range(lower, upper, self.scan.direction)?;
         collect_page(range, self.scan.limit, |key, value| {
-            Ref::new(value, M::INFO.table, key)
+            Ref::new(value, M::INFO.table, key).map(Some)
         })
     }
 
@@ -233,7 +286,7 @@ impl<'a, 't, M: NetabaseModelTrait, T: ReadTable> PrimaryQuery<'a, 't, M, T> {
 fn collect_page<G, I, R>(
     mut range: I,
     limit: Option<usize>,
-    mut item: impl FnMut(&[u8], G) -> Result<R>,
+    mut item: impl FnMut(&[u8], G) -> Result<Option<R>>,
 ) -> Result<Page<R>>
 where
     G: AsRef<[u8]>,
@@ -249,7 +302,9 @@ where
         let (key, value) = entry?;
         last.clear();
         last.extend_from_slice(key.as_ref());
-        items.push(item(key.as_ref(), value)?);
+        if let Some(found) = item(key.as_ref(), value)? {
+            items.push(found);
+        }
     }
     let next = match range.next() {
         None => None,
@@ -283,7 +338,7 @@ pub(crate) enum PkAt {
 }
 
 impl PkAt {
-    fn split<'k>(&self, index_key: &'k [u8]) -> Option<&'k [u8]> {
+    pub(crate) fn split<'k>(&self, index_key: &'k [u8]) -> Option<&'k [u8]> {
         match self {
             PkAt::Fixed(n) => index_key.get(*n..),
             PkAt::Skip(skip) => {
@@ -324,46 +379,7 @@ where
         }
     }
 
-    /// Only records holding exactly `key`.
-    pub fn equal(mut self, key: impl KeyArg<K>) -> Self {
-        let mut prefix = vec![K::TAG];
-        key.encode_as(&mut prefix);
-        self.pk_at = PkAt::Fixed(prefix.len());
-        self.scan.set_prefix(prefix);
-        self
-    }
-
-    /// Only records whose key value lies within `range`.
-    pub fn range(mut self, range: impl KeyRange<K>) -> Self {
-        let tag = [K::TAG];
-        let (lower, upper) = range.encode_bounds(&tag);
-        // Index keys continue past `[tag] ++ enc(value)` with the primary key, so a bound
-        // on a value becomes a bound on the whole run of entries holding that value.
-        self.scan.lower = match lower {
-            Bound::Included(v) => Bound::Included(v),
-            Bound::Excluded(v) => succ_or_unbounded_lower(&v, &tag),
-            Bound::Unbounded => Bound::Included(tag.to_vec()),
-        };
-        self.scan.upper = match upper {
-            Bound::Included(v) => prefix_successor(&v).map_or(Bound::Unbounded, Bound::Excluded),
-            Bound::Excluded(v) => Bound::Excluded(v),
-            Bound::Unbounded => prefix_successor(&tag).map_or(Bound::Unbounded, Bound::Excluded),
-        };
-        self.pk_at = PkAt::Skip(<K as Key>::skip_key);
-        self
-    }
-
-    /// Only records whose key value starts with `prefix` (see [`KeyPrefix`]).
-    pub fn prefix<P>(mut self, prefix: P) -> Self
-    where
-        P: KeyPrefix<K::Inner>,
-    {
-        let mut bytes = vec![K::TAG];
-        prefix.encode_prefix(&mut bytes);
-        self.scan.set_prefix(bytes);
-        self.pk_at = PkAt::Skip(<K as Key>::skip_key);
-        self
-    }
+    secondary_filters!();
 
     paging_methods!("`(value, primary key)`");
 
@@ -378,6 +394,7 @@ where
             },
             primary: self.tree.primary_table(),
             pk_at: self.pk_at,
+            read_committed: self.tree.read_committed(),
             remaining: self.scan.limit,
             _model: PhantomData,
         })
@@ -395,8 +412,9 @@ where
         let range = index.range(lower, upper, self.scan.direction)?;
         let primary = self.tree.primary_table();
         let pk_at = self.pk_at;
+        let read_committed = self.tree.read_committed();
         collect_page(range, self.scan.limit, |key, _| {
-            resolve::<M, T>(primary, pk_at, key)
+            resolve::<M, T>(primary, pk_at, key, read_committed)
         })
     }
 
@@ -413,7 +431,7 @@ where
     }
 }
 
-fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>> {
+pub(crate) fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>> {
     match prefix_successor(value) {
         Some(s) => Bound::Included(s),
         // `value` is all 0xFF: nothing of this tag lies above it.
@@ -422,20 +440,48 @@ fn succ_or_unbounded_lower(value: &[u8], tag: &[u8]) -> Bound<Vec<u8>> {
 }
 
 /// Reads the record an index entry points at.
+///
+/// With `read_committed` (a read on a backend without snapshot reads, sled), the index and
+/// the records may be seen at different commits: an entry whose record is gone, or no longer
+/// holds the entry's value, was changed by a commit that landed during the read, so it is
+/// skipped (`Ok(None)`). On every other read the same finding is real damage:
+/// [`NetabaseError::IndexInconsistent`].
 fn resolve<'a, M: NetabaseModelTrait, T: ReadTable + 'a>(
     primary: &'a T,
     pk_at: PkAt,
     index_key: &[u8],
-) -> Result<Ref<M, T::Guard<'a>>> {
+    read_committed: bool,
+) -> Result<Option<Ref<M, T::Guard<'a>>>> {
     let inconsistent = || NetabaseError::IndexInconsistent {
         table: M::INFO.index_table,
         index_key: index_key.to_vec(),
     };
     let primary_key = pk_at.split(index_key).ok_or_else(inconsistent)?;
     match primary.get(primary_key)? {
-        Some(guard) => Ref::new(guard, M::INFO.table, &primary_key),
+        Some(guard) => {
+            let record = Ref::new(guard, M::INFO.table, &primary_key)?;
+            if read_committed && !holds_entry::<M>(&record, primary_key, index_key) {
+                return Ok(None);
+            }
+            Ok(Some(record))
+        }
+        None if read_committed => Ok(None),
         None => Err(inconsistent()),
     }
+}
+
+/// Whether `record` implies the index entry `index_key` (the record was not changed by a
+/// commit the index read did not see).
+#[cold]
+pub(crate) fn holds_entry<M: NetabaseModelTrait>(
+    record: &M::Archived,
+    primary_key: &[u8],
+    index_key: &[u8],
+) -> bool {
+    let mut entries = crate::index::IndexEntries::new();
+    entries.reset(primary_key);
+    M::archived_index_entries(record, &mut entries);
+    entries.iter().any(|entry| entry.key == index_key)
 }
 
 /// An iterator over records in primary-key order.
@@ -464,16 +510,24 @@ pub struct SecondaryIter<'a, M: NetabaseModelTrait, T: ReadTable + 'a> {
     range: Option<T::Range<'a>>,
     primary: &'a T,
     pk_at: PkAt,
+    /// Skip entries a concurrent commit made stale (see `resolve`).
+    read_committed: bool,
     remaining: Option<usize>,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> SecondaryIter<'a, M, T> {
-    pub(crate) fn new(range: Option<T::Range<'a>>, primary: &'a T, prefix_len: usize) -> Self {
+    pub(crate) fn new(
+        range: Option<T::Range<'a>>,
+        primary: &'a T,
+        prefix_len: usize,
+        read_committed: bool,
+    ) -> Self {
         SecondaryIter {
             range,
             primary,
             pk_at: PkAt::Fixed(prefix_len),
+            read_committed,
             remaining: None,
             _model: PhantomData,
         }
@@ -495,15 +549,22 @@ impl<'a, M: NetabaseModelTrait, T: ReadTable + 'a> Iterator for SecondaryIter<'a
         if let Some(n) = &mut self.remaining {
             *n = n.checked_sub(1)?;
         }
-        let (index_key, _) = match self.range.as_mut()?.next()? {
-            Ok(entry) => entry,
-            Err(e) => return Some(Err(e.into())),
-        };
-        Some(resolve::<M, T>(
-            self.primary,
-            self.pk_at,
-            index_key.as_ref(),
-        ))
+        loop {
+            let (index_key, _) = match self.range.as_mut()?.next()? {
+                Ok(entry) => entry,
+                Err(e) => return Some(Err(e.into())),
+            };
+            match resolve::<M, T>(
+                self.primary,
+                self.pk_at,
+                index_key.as_ref(),
+                self.read_committed,
+            ) {
+                Ok(Some(record)) => return Some(Ok(record)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 

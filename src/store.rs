@@ -37,6 +37,16 @@ pub struct Store<D, B> {
 /// The name the 0.0.x releases used for [`Store`].
 pub type NetabaseStore<D, B> = Store<D, B>;
 
+impl<D: NetabaseDefinitionTrait, B: Backend> std::fmt::Debug for Store<D, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("definition", &D::NAME)
+            .field("backend", &B::CAPABILITIES.name)
+            .field("checksums", &B::CAPABILITIES.checksums)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
     /// Wraps an open backend. Checks the schema recorded in the store against `D`, and
     /// records it when the store is new.
@@ -168,6 +178,80 @@ impl<D: NetabaseDefinitionTrait, B: Backend> Store<D, B> {
         Ok(written)
     }
 
+    /// Checks every model's records and secondary index against each other, in one read
+    /// transaction, and reports what disagrees (see [`IntegrityReport`]).
+    ///
+    /// Reads every record and index entry once; the expected index entries of one model are
+    /// held in memory while it is checked. It changes nothing: see [`repair`](Self::repair)
+    /// and [`Tree::purge`](crate::Tree::purge) for the fixes.
+    ///
+    /// [`IntegrityReport`]: crate::IntegrityReport
+    pub fn check_integrity(&self) -> Result<crate::IntegrityReport> {
+        struct Check<'a, 'db, D: NetabaseDefinitionTrait, B: Backend> {
+            txn: &'a ReadTxn<'db, D, B>,
+            report: crate::IntegrityReport,
+        }
+        impl<D: NetabaseDefinitionTrait, B: Backend> ModelVisitor<D> for Check<'_, '_, D, B> {
+            fn visit<M: NetabaseModelTrait<Definition = D>>(&mut self) -> Result<()> {
+                let model = self.txn.open_tree::<M>()?.check_integrity()?;
+                self.report.models.push(model);
+                Ok(())
+            }
+        }
+        let txn = self.read()?;
+        let mut check = Check {
+            txn: &txn,
+            report: crate::IntegrityReport::default(),
+        };
+        D::visit_models(&mut check)?;
+        Ok(check.report)
+    }
+
+    /// Rebuilds every secondary index from the records, in one write transaction, after
+    /// first purging the records that no longer validate when
+    /// [`RepairOptions::purge_undecodable`](crate::RepairOptions) is set.
+    ///
+    /// All or nothing: a record that does not validate (without the purge option) is
+    /// [`NetabaseError::Corrupt`](crate::NetabaseError::Corrupt), two records holding one
+    /// unique value are [`NetabaseError::UniqueViolation`](crate::NetabaseError::UniqueViolation)
+    /// (repair cannot choose which to keep: remove one, then repair again), and either leaves
+    /// the store as it was. After a successful repair, [`check_integrity`](Self::check_integrity)
+    /// is clean.
+    pub fn repair(&self, options: crate::RepairOptions) -> Result<crate::RepairReport> {
+        struct Repair<'a, 'db, D: NetabaseDefinitionTrait, B: Backend> {
+            txn: &'a WriteTxn<'db, D, B>,
+            options: crate::RepairOptions,
+            report: crate::RepairReport,
+        }
+        impl<D: NetabaseDefinitionTrait, B: Backend> ModelVisitor<D> for Repair<'_, '_, D, B> {
+            fn visit<M: NetabaseModelTrait<Definition = D>>(&mut self) -> Result<()> {
+                let mut tree = self.txn.open_tree::<M>()?;
+                let purged = if self.options.purge_undecodable {
+                    tree.purge_undecodable()?
+                } else {
+                    Vec::new()
+                };
+                let index_entries = tree.rebuild_index()?;
+                self.report.models.push(crate::ModelRepair {
+                    model: M::INFO.name,
+                    purged,
+                    index_entries,
+                });
+                Ok(())
+            }
+        }
+        let txn = self.write()?;
+        let mut repair = Repair {
+            txn: &txn,
+            options,
+            report: crate::RepairReport::default(),
+        };
+        D::visit_models(&mut repair)?;
+        let report = repair.report;
+        txn.commit()?;
+        Ok(report)
+    }
+
     /// Makes every committed transaction durable (see
     /// [`FileConfig::use_fsync`](crate::config::FileConfig::use_fsync)).
     ///
@@ -227,6 +311,7 @@ pub trait BackendStore<D>: Sized {
 mod redb_constructors {
     use std::path::Path;
 
+    use netabase_backend_api::checksum::Checksummed;
     use netabase_backend_redb::{RedbBackend, RedbDurability, RedbOptions};
 
     use super::{BackendStore, Store};
@@ -244,6 +329,7 @@ mod redb_constructors {
             .create_if_missing(config.create_if_missing)
             .truncate(config.truncate)
             .read_only(config.read_only)
+            .check_integrity_on_open(config.check_integrity_on_open)
             .durability(match config.durability() {
                 Durability::Immediate => RedbDurability::Immediate,
                 Durability::Eventual => RedbDurability::None,
@@ -273,6 +359,19 @@ mod redb_constructors {
         }
     }
 
+    /// A redb store keeping a checksum with every value (see [`Checksummed`]).
+    impl<D: NetabaseDefinitionTrait> BackendStore<D> for Store<D, Checksummed<RedbBackend>> {
+        fn new(config: FileConfig) -> Result<Self> {
+            config.validate()?;
+            let backend = RedbBackend::open(&config.path, &redb_options(&config))?;
+            Self::from_backend(Checksummed::new(backend))
+        }
+
+        fn temp() -> Result<Self> {
+            Self::from_backend(Checksummed::new(RedbBackend::in_memory()?))
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -285,10 +384,12 @@ mod redb_constructors {
                 .create_if_missing(false)
                 .truncate(true)
                 .use_fsync(false)
+                .check_integrity_on_open(true)
                 .build();
             let o = redb_options(&config);
             assert_eq!(o.cache_size_bytes, Some(7 * 1024 * 1024));
             assert!(!o.create_if_missing && o.truncate && !o.read_only);
+            assert!(o.check_integrity_on_open);
             assert_eq!(o.durability, RedbDurability::None);
         }
     }
@@ -329,6 +430,7 @@ pub use memory_constructors::MemoryStore;
 mod sled_constructors {
     use std::path::Path;
 
+    use netabase_backend_api::checksum::Checksummed;
     use netabase_backend_sled::{SledBackend, SledDurability, SledOptions};
 
     use super::{BackendStore, Store};
@@ -346,6 +448,7 @@ mod sled_constructors {
             .create_if_missing(config.create_if_missing)
             .truncate(config.truncate)
             .read_only(config.read_only)
+            .check_integrity_on_open(config.check_integrity_on_open)
             .durability(match config.durability() {
                 Durability::Immediate => SledDurability::Immediate,
                 Durability::Eventual => SledDurability::None,
@@ -372,6 +475,19 @@ mod sled_constructors {
 
         fn temp() -> Result<Self> {
             Self::from_backend(SledBackend::temporary()?)
+        }
+    }
+
+    /// A sled store keeping a checksum with every value (see [`Checksummed`]).
+    impl<D: NetabaseDefinitionTrait> BackendStore<D> for Store<D, Checksummed<SledBackend>> {
+        fn new(config: FileConfig) -> Result<Self> {
+            config.validate()?;
+            let backend = SledBackend::open(&config.path, &sled_options(&config))?;
+            Self::from_backend(Checksummed::new(backend))
+        }
+
+        fn temp() -> Result<Self> {
+            Self::from_backend(Checksummed::new(SledBackend::temporary()?))
         }
     }
 
@@ -499,6 +615,13 @@ where
     /// existed (without deserializing it).
     pub fn delete(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
         self.with_write(|t| t.delete(key))
+    }
+
+    /// Removes the record stored under `key` even if its bytes no longer validate, with
+    /// every index entry pointing at it, in one transaction (see
+    /// [`Tree::purge`](crate::Tree::purge)); returns whether a record was stored there.
+    pub fn purge(&self, key: impl KeyArg<M::PrimaryKey>) -> Result<bool> {
+        self.with_write(|t| t.purge(key))
     }
 
     /// Removes the record stored under `key`; returns it.

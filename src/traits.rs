@@ -186,6 +186,11 @@ pub mod model {
         fn index_entries(&self, entries: &mut IndexEntries);
         /// Pushes every secondary index entry of an archived record (the same entries).
         fn archived_index_entries(archived: &Self::Archived, entries: &mut IndexEntries);
+        /// The primary key bytes inside a secondary index entry of this model (the bytes
+        /// after the tag and the encoded key value), or `None` if `entry` is not a
+        /// well-formed entry of one of this model's keys. Used by integrity checks and
+        /// [`Tree::purge`](crate::Tree::purge), which cannot read the record.
+        fn index_entry_primary_key(entry: &[u8]) -> Option<&[u8]>;
     }
 
     /// What a secondary-key lookup takes (`get_by_secondary_key`,

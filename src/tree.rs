@@ -6,17 +6,14 @@ use std::marker::PhantomData;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
-use netabase_backend_api::{Direction, ReadTable, WriteTable};
-use rkyv::rancor;
-use rkyv::ser::allocator::Arena;
-
 use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
-use crate::index::IndexPlanner;
 use crate::key::{KeyArg, KeyRange, push_prefix_successor};
 use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
+use crate::steps::{UNIQUE_CHECK_READS, UniqueCheck, Write, WriteSteps};
 use crate::subscribe::{Capture, RawChange};
 use crate::traits::model::{KeyField, NetabaseModelTrait, SecondaryKey, SecondaryLookup};
+use netabase_backend_api::{Direction, ReadTable, WriteTable};
 
 /// A record read from a tree whose tables are `T`.
 pub type TreeRef<'a, M, T> = Ref<M, <T as ReadTable>::Guard<'a>>;
@@ -39,23 +36,26 @@ pub struct Tree<'t, M: NetabaseModelTrait, T> {
     primary: T,
     index: Option<T>,
     keys: RefCell<Vec<u8>>,
-    write: WriteScratch,
+    write: WriteSteps,
     /// Where the write buffers came from and go back to when the tree drops, so the next
     /// write transaction starts with warm buffers (`None` for read trees).
     scratch_home: Option<&'t ScratchSlot>,
     poison: Option<&'t Cell<bool>>,
     /// Where committed changes are recorded for subscribers (`None`: nobody listens).
     capture: Option<&'t Capture>,
+    /// A read tree on a backend without snapshot reads: index lookups skip entries that a
+    /// concurrent commit made stale instead of calling them inconsistent.
+    read_committed: bool,
     _model: PhantomData<fn() -> M>,
 }
 
 /// One store's spare write buffers. Writers are serialised, so one slot is enough; a second
 /// tree open at the same time simply starts with empty buffers.
 #[derive(Default)]
-pub(crate) struct ScratchSlot(Mutex<Option<WriteScratch>>);
+pub(crate) struct ScratchSlot(Mutex<Option<WriteSteps>>);
 
 impl ScratchSlot {
-    fn take(&self) -> WriteScratch {
+    fn take(&self) -> WriteSteps {
         self.0
             .lock()
             .ok()
@@ -63,7 +63,7 @@ impl ScratchSlot {
             .unwrap_or_default()
     }
 
-    fn give_back(&self, scratch: WriteScratch) {
+    fn give_back(&self, scratch: WriteSteps) {
         // A poisoned lock only loses the buffers; the next tree allocates new ones.
         if let Ok(mut slot) = self.0.lock()
             && slot.is_none()
@@ -79,16 +79,6 @@ impl<M: NetabaseModelTrait, T> Drop for Tree<'_, M, T> {
             home.give_back(std::mem::take(&mut self.write));
         }
     }
-}
-
-/// Buffers reused by every write of a tree, and by the next write transaction's trees, so a
-/// warm store allocates nothing per put for keys, archives or index plans.
-#[derive(Default)]
-pub(crate) struct WriteScratch {
-    key: Vec<u8>,
-    value: Vec<u8>,
-    arena: Option<Arena>,
-    planner: IndexPlanner,
 }
 
 impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
@@ -107,8 +97,19 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
             scratch_home,
             poison,
             capture,
+            read_committed: false,
             _model: PhantomData,
         }
+    }
+
+    /// Marks a read tree of a backend without snapshot reads (see the field).
+    pub(crate) fn with_read_committed(mut self, yes: bool) -> Self {
+        self.read_committed = yes;
+        self
+    }
+
+    pub(crate) fn read_committed(&self) -> bool {
+        self.read_committed
     }
 
     /// The record stored under `key`, read in place.
@@ -172,7 +173,7 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         encode_value: impl FnOnce(&mut Vec<u8>),
     ) -> Result<SecondaryIter<'_, M, T>> {
         let Some(index) = &self.index else {
-            return Ok(SecondaryIter::new(None, &self.primary, 0));
+            return Ok(SecondaryIter::new(None, &self.primary, 0, false));
         };
         let mut buf = self.keys.borrow_mut();
         buf.clear();
@@ -185,7 +186,12 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
             .and_then(|at| buf.get(at..))
             .map_or(Bound::Unbounded, Bound::Excluded);
         let range = index.range(Bound::Included(lower), upper, Direction::Forward)?;
-        Ok(SecondaryIter::new(Some(range), &self.primary, prefix_len))
+        Ok(SecondaryIter::new(
+            Some(range),
+            &self.primary,
+            prefix_len,
+            self.read_committed,
+        ))
     }
 
     /// For each secondary key value, in order, the records holding it.
@@ -263,6 +269,23 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
 }
 
 impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
+    /// The tables and transaction state, for write paths outside this module (purge).
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> (
+        &mut T,
+        Option<&mut T>,
+        Option<&'t Cell<bool>>,
+        Option<&'t Capture>,
+    ) {
+        (
+            &mut self.primary,
+            self.index.as_mut(),
+            self.poison,
+            self.capture,
+        )
+    }
+
     /// Inserts `model`, or replaces the record with the same primary key, and updates
     /// every secondary index in the same transaction.
     ///
@@ -293,7 +316,7 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
             table: M::INFO.table,
             key: key.into(),
             old,
-            new: Some(Arc::from(self.write.value.as_slice())),
+            new: Some(Arc::from(self.write.value())),
         });
         Ok(())
     }
@@ -301,41 +324,21 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
     #[inline]
     fn put_record(&mut self, model: &M) -> Result<()> {
         let w = &mut self.write;
-        w.key.clear();
-        model.encode_primary_key(&mut w.key);
-        serialize(model, &mut w.value, &mut w.arena)?;
-
-        if let Some(index) = &mut self.index {
+        w.start_put(model)?;
+        if let Some(index) = &self.index {
             {
-                let old = self.primary.get(&w.key)?;
-                let old = match old {
-                    Some(g) => Some(Ref::<M, _>::new(g, M::INFO.table, &w.key)?),
+                let old = match self.primary.get(w.key())? {
+                    Some(g) => Some(Ref::<M, _>::new(g, M::INFO.table, w.key())?),
                     None => None,
                 };
-                w.planner
-                    .plan_put::<M>(&w.key, old.as_ref().map(|r| r.archived()), model);
+                w.plan_put::<M>(old.as_ref().map(|r| r.archived()), model);
             }
-            let plan = w.planner.last_plan();
-            for check in plan.unique_checks() {
-                check_unique::<M, T>(
-                    index,
-                    check.prefix(),
-                    check.key,
-                    &mut self.keys.borrow_mut(),
-                )?;
+            for check in w.unique_checks() {
+                run_unique_check::<M, T>(index, check, &mut self.keys.borrow_mut())?;
             }
-            let result = (|| {
-                for entry in plan.removals() {
-                    index.remove(entry.key)?;
-                }
-                for entry in plan.insertions() {
-                    index.insert(entry.key, &[])?;
-                }
-                self.primary.insert(&w.key, &w.value)
-            })();
-            return poison_on_err(self.poison, result);
         }
-        poison_on_err(self.poison, self.primary.insert(&w.key, &w.value))
+        let result = apply_writes(w, &mut self.primary, self.index.as_mut());
+        poison_on_err(self.poison, result)
     }
 
     /// Puts every model of `models`, in order, in this transaction.
@@ -395,34 +398,25 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
         take: impl FnOnce(&M::Archived) -> Result<R>,
     ) -> Result<Option<R>> {
         let w = &mut self.write;
-        w.key.clear();
-        key.encode_as(&mut w.key);
+        w.start_remove::<M>(key);
         let old_bytes;
         let taken = {
-            let Some(old) = self.primary.get(&w.key)? else {
+            let Some(old) = self.primary.get(w.key())? else {
                 return Ok(None);
             };
-            let old = Ref::<M, _>::new(old, M::INFO.table, &w.key)?;
+            let old = Ref::<M, _>::new(old, M::INFO.table, w.key())?;
             old_bytes = self.capture.map(|_| Arc::<[u8]>::from(old.as_bytes()));
             if self.index.is_some() {
-                w.planner.plan_remove::<M>(&w.key, old.archived());
+                w.plan_remove::<M>(old.archived());
             }
             take(old.archived())?
         };
-        let result = (|| {
-            if let Some(index) = &mut self.index {
-                for entry in w.planner.last_plan().removals() {
-                    index.remove(entry.key)?;
-                }
-            }
-            self.primary.remove(&w.key)?;
-            Ok(())
-        })();
+        let result = apply_writes(w, &mut self.primary, self.index.as_mut());
         poison_on_err(self.poison, result)?;
         if let Some(capture) = self.capture {
             capture.borrow_mut().push(RawChange {
                 table: M::INFO.table,
-                key: w.key.as_slice().into(),
+                key: w.key().into(),
                 old: old_bytes,
                 new: None,
             });
@@ -506,7 +500,7 @@ impl<'t, M: NetabaseModelTrait, T: WriteTable> Tree<'t, M, T> {
                         continue;
                     }
                     if entry.unique {
-                        check_unique::<M, T>(index, entry.prefix(), entry.key, scratch)?;
+                        run_unique_check::<M, T>(index, UniqueCheck::of(entry), scratch)?;
                     }
                     index.insert(entry.key, &[])?;
                     written += 1;
@@ -540,59 +534,39 @@ fn remove_prefix<T: WriteTable>(table: &mut T, prefix: &[u8], scratch: &mut Vec<
     Ok(())
 }
 
-/// Archives `model` into `out`, reusing `arena` across calls.
-fn serialize<M: NetabaseModelTrait>(
-    model: &M,
-    out: &mut Vec<u8>,
-    arena: &mut Option<Arena>,
-) -> Result<()> {
-    let arena = arena.get_or_insert_with(Arena::new);
-    let mut buf = std::mem::take(out);
-    buf.clear();
-    match rkyv::api::high::to_bytes_in_with_alloc::<_, _, rancor::Error>(
-        model,
-        buf,
-        arena.acquire(),
-    ) {
-        Ok(buf) => {
-            *out = buf;
-            Ok(())
-        }
-        Err(e) => Err(NetabaseError::Serialize {
-            model: M::INFO.name,
-            reason: e.to_string(),
-        }),
-    }
-}
-
-/// Fails if an index entry with `prefix` exists whose key is not `own_key`.
-fn check_unique<M: NetabaseModelTrait, T: ReadTable>(
+/// Runs one unique check of [`WriteSteps`] against a synchronous index table.
+fn run_unique_check<M: NetabaseModelTrait, T: ReadTable>(
     index: &T,
-    prefix: &[u8],
-    own_key: &[u8],
+    check: UniqueCheck<'_>,
     scratch: &mut Vec<u8>,
 ) -> Result<()> {
-    // The upper bound is built in the tree's reused key buffer: no allocation per check.
-    scratch.clear();
-    scratch.extend_from_slice(prefix);
-    let upper = push_prefix_successor(scratch, 0)
-        .and_then(|at| scratch.get(at..))
-        .map_or(Bound::Unbounded, Bound::Excluded);
-    for entry in index.range(Bound::Included(prefix), upper, Direction::Forward)? {
-        let (key, _) = entry?;
-        let key = key.as_ref();
-        if key != own_key {
-            let tag = prefix.first().copied();
-            let name = M::INFO
-                .secondary_keys
-                .iter()
-                .find(|k| Some(k.tag) == tag)
-                .map_or("?", |k| k.name);
-            return Err(NetabaseError::UniqueViolation {
-                model: M::INFO.name,
-                key: name,
-                existing_primary_key: key.get(prefix.len()..).unwrap_or_default().to_vec(),
-            });
+    let (lower, upper) = check.bounds(scratch);
+    for entry in index
+        .range(lower, upper, Direction::Forward)?
+        .take(UNIQUE_CHECK_READS)
+    {
+        check.judge::<M>(entry?.0.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Performs the writes of [`WriteSteps`] on synchronous tables.
+fn apply_writes<T: WriteTable>(
+    steps: &WriteSteps,
+    primary: &mut T,
+    mut index: Option<&mut T>,
+) -> netabase_backend_api::Result<()> {
+    for write in steps.writes() {
+        match (write, index.as_deref_mut()) {
+            (Write::IndexRemove(key), Some(index)) => {
+                index.remove(key)?;
+            }
+            (Write::IndexInsert(key), Some(index)) => index.insert(key, &[])?,
+            (Write::IndexRemove(_) | Write::IndexInsert(_), None) => {}
+            (Write::PrimaryInsert(key, value), _) => primary.insert(key, value)?,
+            (Write::PrimaryRemove(key), _) => {
+                primary.remove(key)?;
+            }
         }
     }
     Ok(())
@@ -600,7 +574,7 @@ fn check_unique<M: NetabaseModelTrait, T: ReadTable>(
 
 /// Marks the transaction poisoned when a write failed after it may have begun changing
 /// tables: committing it could publish half a put.
-fn poison_on_err<R>(
+pub(crate) fn poison_on_err<R>(
     poison: Option<&Cell<bool>>,
     result: netabase_backend_api::Result<R>,
 ) -> Result<R> {

@@ -47,7 +47,8 @@ impl<'db, D: NetabaseDefinitionTrait, B: Backend> ReadTxn<'db, D, B> {
         } else {
             Some(self.txn.open_table(M::INFO.index_table)?)
         };
-        Ok(Tree::new(primary, index, None, None, None))
+        Ok(Tree::new(primary, index, None, None, None)
+            .with_read_committed(!B::CAPABILITIES.snapshot_reads))
     }
 
     /// The backend's own transaction, for backend-specific reads next to typed ones.

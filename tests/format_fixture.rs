@@ -24,35 +24,6 @@ use netabase_store::{MemoryBackend, Store};
 
 const FIXTURE: &str = "tests/fixtures/format-1.txt";
 
-fn records() -> (Vec<User>, Vec<Account>, Vec<Article>, Vec<Setting>) {
-    let users = vec![user(1, "a@x", 30), user(u64::MAX, "zed@x\0nul", 255)];
-    let accounts = vec![
-        Account {
-            handle: "alice".into(),
-            email: "alice@x".into(),
-            plan: Some("pro".into()),
-        },
-        Account {
-            handle: "".into(),
-            email: "empty@x".into(),
-            plan: None,
-        },
-    ];
-    let articles = vec![Article {
-        key: (7, "intro".into()),
-        author_id: 7,
-        year: 2024,
-        category: Some("news".into()),
-        tags: vec!["rust".into(), "db".into(), "rust".into()],
-        slug: Some("intro".into()),
-    }];
-    let settings = vec![Setting {
-        name: "theme".into(),
-        value: vec![0, 1, 2, 255],
-    }];
-    (users, accounts, articles, settings)
-}
-
 fn tables() -> Vec<&'static str> {
     let mut t = vec![netabase_store::META_TABLE];
     for m in BlogDefinition::MODELS {
@@ -62,20 +33,6 @@ fn tables() -> Vec<&'static str> {
         }
     }
     t
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
 }
 
 /// Every entry of every table, one `table key value` line each, in order.
@@ -101,7 +58,7 @@ fn dump(backend: &MemoryBackend) -> String {
 
 fn written_today() -> String {
     let store = Store::<BlogDefinition, _>::memory().unwrap();
-    let (users, accounts, articles, settings) = records();
+    let (users, accounts, articles, settings) = fixture_records();
     let txn = store.write().unwrap();
     {
         txn.open_tree::<User>().unwrap().put_many(&users).unwrap();
@@ -161,7 +118,7 @@ fn a_store_loaded_from_the_fixture_reads_every_record() {
         txn.commit().unwrap();
     }
     let store = Store::<BlogDefinition, _>::from_backend(backend).unwrap();
-    let (users, accounts, articles, settings) = records();
+    let (users, accounts, articles, settings) = fixture_records();
     for u in &users {
         assert_eq!(
             store.open_tree::<User>().get(u.id).unwrap().as_ref(),

@@ -1192,6 +1192,16 @@ fn expand_model(input: &DeriveInput) -> syn::Result<TokenStream2> {
             ) {
                 #(#push_archived)*
             }
+
+            #[allow(unused_mut)]
+            fn index_entry_primary_key(entry: &[u8]) -> ::core::option::Option<&[u8]> {
+                let (&tag, mut rest) = entry.split_first()?;
+                let skipped = match tag {
+                    #(#sk_tags => <#sk_newtypes as #krate::__private::Key>::skip_key(&mut rest).is_ok(),)*
+                    _ => false,
+                };
+                skipped.then_some(rest)
+            }
         }
     })
 }

@@ -319,6 +319,8 @@ fn run<B: Backend>(db: &Store<FuzzDefinition, B>, input: &Input) {
     let w = db.write().expect("begin write");
     {
         let mut tree = w.open_tree::<Item>().expect("open");
+        // The redb store is shared by every input: start empty, in the same transaction.
+        tree.clear().expect("clear");
         for (id, spec) in &input.records.0 {
             let item = spec.item(id.0);
             match tree.put(&item) {
@@ -353,5 +355,5 @@ fuzz_target!(|input: Input| {
         &Store::<FuzzDefinition, _>::memory().expect("memory store"),
         &input,
     );
-    with_redb_store(|db| run(db, &input));
+    run(redb_store(), &input);
 });

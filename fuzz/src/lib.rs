@@ -46,7 +46,12 @@ pub use schema::*;
 /// A redb database in memory.
 ///
 /// Under cargo-fuzz (`--cfg fuzzing`) it uses redb's fuzzing-only builder options: 512-byte
-/// pages, so a few records already split B-tree pages, and small regions. Elsewhere it is
+/// pages, so a few records already split B-tree pages, and small regions; and its commits
+/// are non-durable (`RedbDurability::None`): an in-memory database has nothing to make
+/// durable, and redb's durable commit (freed-page bookkeeping, the commit slot flip) was
+/// about half of `query_model`'s own time under perf. What the targets check is the same
+/// with either durability (committed data is visible to later transactions); the durable
+/// commit path is exercised by the crash test (`tests/crash`) on real files. Elsewhere it is
 /// `RedbBackend::in_memory()`.
 pub fn redb_backend() -> netabase_store::RedbBackend {
     #[cfg(fuzzing)]
@@ -58,6 +63,7 @@ pub fn redb_backend() -> netabase_store::RedbBackend {
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .expect("redb in memory");
         netabase_store::RedbBackend::from_database(db)
+            .with_durability(netabase_store::redb::RedbDurability::None)
     }
     #[cfg(not(fuzzing))]
     {
@@ -68,6 +74,14 @@ pub fn redb_backend() -> netabase_store::RedbBackend {
 /// A redb store type for the fuzz schema.
 pub type RedbStore = netabase_store::Store<FuzzDefinition, netabase_store::RedbBackend>;
 
+/// This process's redb store, as the last input left it (see [`with_redb_store`]); a target
+/// that writes in one transaction clears the `Item` tables in that transaction itself, and
+/// saves a commit.
+pub fn redb_store() -> &'static RedbStore {
+    static STORE: std::sync::OnceLock<RedbStore> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| RedbStore::from_backend(redb_backend()).expect("redb store"))
+}
+
 /// Runs `f` on this process's redb store, emptied first.
 ///
 /// Creating and closing a redb database costs about 5 ms under the fuzzing sanitizers
@@ -77,8 +91,7 @@ pub type RedbStore = netabase_store::Store<FuzzDefinition, netabase_store::RedbB
 /// the same as a fresh store's (empty `Item` tables, the same schema record); only redb's
 /// page layout carries over.
 pub fn with_redb_store(f: impl FnOnce(&RedbStore)) {
-    static STORE: std::sync::OnceLock<RedbStore> = std::sync::OnceLock::new();
-    let db = STORE.get_or_init(|| RedbStore::from_backend(redb_backend()).expect("redb store"));
+    let db = redb_store();
     let w = db.write().expect("begin write");
     w.open_tree::<Item>().expect("open").clear().expect("clear");
     w.commit().expect("commit");

@@ -1,6 +1,8 @@
 //! The schema the integration tests share.
 #![allow(dead_code)]
 
+use std::fmt::Write as _;
+
 use netabase_store::netabase_definition_module;
 
 #[netabase_definition_module(BlogDefinition, BlogKeys)]
@@ -103,4 +105,51 @@ pub fn article(
         tags: tags.iter().map(|t| t.to_string()).collect(),
         slug: None,
     }
+}
+
+/// The records of the format fixture (`tests/fixtures/format-1.txt`), read by the native
+/// fixture test and by the browser test.
+pub fn fixture_records() -> (Vec<User>, Vec<Account>, Vec<Article>, Vec<Setting>) {
+    let users = vec![user(1, "a@x", 30), user(u64::MAX, "zed@x\0nul", 255)];
+    let accounts = vec![
+        Account {
+            handle: "alice".into(),
+            email: "alice@x".into(),
+            plan: Some("pro".into()),
+        },
+        Account {
+            handle: "".into(),
+            email: "empty@x".into(),
+            plan: None,
+        },
+    ];
+    let articles = vec![Article {
+        key: (7, "intro".into()),
+        author_id: 7,
+        year: 2024,
+        category: Some("news".into()),
+        tags: vec!["rust".into(), "db".into(), "rust".into()],
+        slug: Some("intro".into()),
+    }];
+    let settings = vec![Setting {
+        name: "theme".into(),
+        value: vec![0, 1, 2, 255],
+    }];
+    (users, accounts, articles, settings)
+}
+
+/// Lower-case hex of `bytes` (the fixture's encoding).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The bytes of lower-case hex text.
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }

@@ -144,19 +144,19 @@ macro_rules! conformance_tests {
 // ---------------------------------------------------------------------------------------------
 
 /// Owned `(key, value)` pairs, in the order a range yielded them.
-type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+pub(crate) type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 /// The reference model of one table.
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+pub(crate) type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-const TABLE: &str = "conformance";
-const OTHER: &str = "conformance_other";
+pub(crate) const TABLE: &str = "conformance";
+pub(crate) const OTHER: &str = "conformance_other";
 /// The largest `max_entry_len` the kit tests (allocating more is not reasonable in a test).
-const MAX_TESTED_ENTRY_LEN: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_TESTED_ENTRY_LEN: usize = 64 * 1024 * 1024;
 /// How long the concurrency check waits for a writer before declaring it blocked.
 const WRITER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Unwraps a backend result or panics with what was being done.
-trait OrFail<T> {
+pub(crate) trait OrFail<T> {
     fn or_fail(self, what: impl Display) -> T;
 }
 
@@ -182,14 +182,14 @@ fn entry_limit<H: Harness>() -> usize {
 }
 
 /// A small deterministic PRNG (xorshift64*), so every run checks the same data.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Rng(seed.max(1))
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -198,12 +198,12 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
     }
 
     /// A key over a small alphabet (so keys share prefixes often) that includes 0x00 and 0xFF.
-    fn key(&mut self) -> Vec<u8> {
+    pub(crate) fn key(&mut self) -> Vec<u8> {
         const ALPHABET: [u8; 8] = [0x00, 0x01, b'a', b'b', 0x7F, 0x80, 0xFE, 0xFF];
         let len = match self.below(20) {
             0 => 0,
@@ -216,7 +216,7 @@ impl Rng {
     }
 
     /// A value that, with a key of `key_len` bytes, fits in an entry of `limit` bytes.
-    fn value(&mut self, key_len: usize, limit: usize) -> Vec<u8> {
+    pub(crate) fn value(&mut self, key_len: usize, limit: usize) -> Vec<u8> {
         let len = match self.below(10) {
             0 => 0,
             1 => 200 + self.below(3000),
@@ -267,7 +267,7 @@ fn len_of<T: ReadTable>(table: &T) -> u64 {
 
 /// What a range over `model` must yield. Written independently of the crate's own
 /// `in_bounds` / `is_empty_range`, so the kit does not check the backend against itself.
-fn model_range(
+pub(crate) fn model_range(
     model: &Model,
     lower: Bound<&[u8]>,
     upper: Bound<&[u8]>,
@@ -297,7 +297,7 @@ fn model_range(
     out
 }
 
-fn model_entries(model: &Model) -> Entries {
+pub(crate) fn model_entries(model: &Model) -> Entries {
     model_range(
         model,
         Bound::Unbounded,
@@ -340,7 +340,7 @@ fn committed_get<B: Backend>(backend: &B, table: &str, key: &[u8]) -> Option<Vec
     get_owned(&t, key)
 }
 
-fn model_of(pairs: &[(&[u8], &[u8])]) -> Model {
+pub(crate) fn model_of(pairs: &[(&[u8], &[u8])]) -> Model {
     pairs
         .iter()
         .map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -348,7 +348,7 @@ fn model_of(pairs: &[(&[u8], &[u8])]) -> Model {
 }
 
 /// A random model of `n` entries, each at most `limit` bytes.
-fn random_model(rng: &mut Rng, n: usize, limit: usize) -> Model {
+pub(crate) fn random_model(rng: &mut Rng, n: usize, limit: usize) -> Model {
     let mut model = Model::new();
     while model.len() < n {
         let key = rng.key();
@@ -363,7 +363,12 @@ fn random_model(rng: &mut Rng, n: usize, limit: usize) -> Model {
 
 /// Bound probes: keys from the model, keys that are (most likely) absent, the empty key and a
 /// key above every generated key.
-fn probe_keys(rng: &mut Rng, model: &Model, from_model: usize, absent: usize) -> Vec<Vec<u8>> {
+pub(crate) fn probe_keys(
+    rng: &mut Rng,
+    model: &Model,
+    from_model: usize,
+    absent: usize,
+) -> Vec<Vec<u8>> {
     let keys: Vec<&Vec<u8>> = model.keys().collect();
     let mut probes = vec![Vec::new(), vec![0xFF; 500]];
     for _ in 0..from_model {
@@ -383,7 +388,7 @@ fn probe_keys(rng: &mut Rng, model: &Model, from_model: usize, absent: usize) ->
     probes
 }
 
-fn bounds_of(key: &[u8]) -> [Bound<&[u8]>; 2] {
+pub(crate) fn bounds_of(key: &[u8]) -> [Bound<&[u8]>; 2] {
     [Bound::Included(key), Bound::Excluded(key)]
 }
 
@@ -416,7 +421,7 @@ fn assert_ranges_match<T: ReadTable>(table: &T, model: &Model, probes: &[Vec<u8>
     }
 }
 
-fn first_difference(a: &Entries, b: &Entries) -> usize {
+pub(crate) fn first_difference(a: &Entries, b: &Entries) -> usize {
     a.iter()
         .zip(b.iter())
         .position(|(x, y)| x != y)
@@ -2282,4 +2287,25 @@ mod self_test {
 
     crate::conformance_tests!(snapshot_small_limit: SnapshotHarness);
     crate::conformance_tests!(read_committed: ReadCommittedHarness);
+
+    /// Drives a future of the sync-to-async adapter, which is ready at its first poll.
+    fn ready<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("an adapter future was not ready at once"),
+        }
+    }
+
+    // The async kit, on the same two profiles (read-committed reads and a small entry limit
+    // exercise its capability-dependent checks).
+    crate::async_conformance_tests!(
+        block_on = ready;
+        async_snapshot_small_limit: crate::async_conformance::Adapted<SnapshotHarness>
+    );
+    crate::async_conformance_tests!(
+        block_on = ready;
+        async_read_committed: crate::async_conformance::Adapted<ReadCommittedHarness>
+    );
 }

@@ -27,6 +27,16 @@ pub enum BackendError {
         /// What the engine reported.
         message: String,
     },
+    /// A value's checksum does not match its key and bytes (a [`Checksummed`] backend): the
+    /// stored bytes changed, or the value was moved to another key.
+    ///
+    /// [`Checksummed`]: crate::checksum::Checksummed
+    ChecksumMismatch {
+        /// The table holding the entry.
+        table: String,
+        /// The entry's key.
+        key: Vec<u8>,
+    },
     /// The database is already open (by this process or another one) and cannot be opened
     /// twice.
     AlreadyOpen,
@@ -78,6 +88,10 @@ impl fmt::Display for BackendError {
             }
             BackendError::ReadOnly => write!(f, "the store is open read-only"),
             BackendError::Corrupted { message } => write!(f, "database is corrupted: {message}"),
+            BackendError::ChecksumMismatch { table, key } => {
+                write!(f, "checksum mismatch in table `{table}` under key ")?;
+                key.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
             BackendError::AlreadyOpen => write!(f, "the database is already open"),
             BackendError::InvalidConfig { message } => {
                 write!(f, "invalid configuration: {message}")

@@ -27,8 +27,15 @@
 
 mod error;
 
+pub mod async_conformance;
+pub mod asynchronous;
+pub mod checksum;
 pub mod conformance;
 
+pub use asynchronous::{
+    AsyncBackend, AsyncReadTable, AsyncReadTransaction, AsyncWriteTable, AsyncWriteTransaction,
+    SyncAsAsync,
+};
 pub use error::BackendError;
 
 use std::ops::Bound;
@@ -64,6 +71,10 @@ pub struct Capabilities {
     /// The largest `key.len() + value.len()` a single entry may have, if the backend has a
     /// limit. Larger writes fail with [`BackendError::ValueTooLarge`].
     pub max_entry_len: Option<usize>,
+    /// Every value carries a checksum of its key and value, verified on every read
+    /// ([`checksum::Checksummed`]). The typed layer records it in the store's format, so a
+    /// store written with checksums is never read without them, or the other way round.
+    pub checksums: bool,
 }
 
 impl Capabilities {
@@ -75,6 +86,7 @@ impl Capabilities {
             zero_copy_reads: false,
             persistent: false,
             max_entry_len: None,
+            checksums: false,
         }
     }
 
@@ -99,6 +111,12 @@ impl Capabilities {
     /// States the largest entry the backend accepts.
     pub const fn with_max_entry_len(mut self, max: Option<usize>) -> Self {
         self.max_entry_len = max;
+        self
+    }
+
+    /// Claims end-to-end checksums on every value (see [`checksum::Checksummed`]).
+    pub const fn with_checksums(mut self, yes: bool) -> Self {
+        self.checksums = yes;
         self
     }
 }

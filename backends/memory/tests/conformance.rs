@@ -33,6 +33,32 @@ impl Harness for MemoryHarness {
 }
 
 netabase_backend_api::conformance_tests!(MemoryHarness);
+// The async conformance kit, through the sync-to-async adapter.
+netabase_backend_api::async_conformance_tests!(
+    block_on = futures_executor::block_on;
+    async_kit: netabase_backend_api::async_conformance::Adapted<MemoryHarness>
+);
+
+/// The checksum wrapper is a backend like any other: the whole kit passes on it too.
+struct ChecksummedHarness(netabase_backend_api::checksum::Checksummed<MemoryBackend>);
+
+impl Harness for ChecksummedHarness {
+    type Backend = netabase_backend_api::checksum::Checksummed<MemoryBackend>;
+
+    fn new() -> Self {
+        ChecksummedHarness(netabase_backend_api::checksum::Checksummed::new(
+            MemoryBackend::new(),
+        ))
+    }
+
+    fn backend(&self) -> &Self::Backend {
+        &self.0
+    }
+
+    fn reopen(&mut self) {}
+}
+
+netabase_backend_api::conformance_tests!(checksummed: ChecksummedHarness);
 
 // -------------------------------------------------------------------------------------------
 // Helpers

@@ -51,9 +51,12 @@
 //! [`begin_write`]: netabase_backend_api::Backend::begin_write
 #![deny(unsafe_code)]
 
+use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Bound;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use netabase_backend_api::{
@@ -269,20 +272,7 @@ impl RedbBackend {
                 Db::ReadWrite(builder.open(path).map_err(|e| map_open_error(e, path))?)
             })
         };
-        let db =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(open)).map_err(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                BackendError::Corrupted {
-                    message: format!(
-                        "{}: redb failed while opening it: {message}",
-                        path.display()
-                    ),
-                }
-            })??;
+        let db = guarded(&format!("opening {}", path.display()), open)?;
         Ok(RedbBackend {
             db,
             durability: options.durability,
@@ -355,11 +345,13 @@ impl Backend for RedbBackend {
         .with_max_entry_len(Some(MAX_ENTRY_LEN));
 
     fn begin_read(&self) -> Result<RedbReadTxn<'_>> {
-        let txn = match &self.db {
-            Db::ReadWrite(db) => db.begin_read(),
-            Db::ReadOnly(db) => db.begin_read(),
-        }
-        .map_err(map_transaction_error)?;
+        let txn = guarded("beginning a read", || {
+            match &self.db {
+                Db::ReadWrite(db) => db.begin_read(),
+                Db::ReadOnly(db) => db.begin_read(),
+            }
+            .map_err(map_transaction_error)
+        })?;
         Ok(RedbReadTxn {
             txn,
             _db: PhantomData,
@@ -371,11 +363,15 @@ impl Backend for RedbBackend {
             Db::ReadWrite(db) => db,
             Db::ReadOnly(_) => return Err(BackendError::ReadOnly),
         };
-        let mut txn = db.begin_write().map_err(map_transaction_error)?;
-        txn.set_durability(self.durability.into())
-            .map_err(map_durability_error)?;
+        let txn = guarded("beginning a write", || {
+            let mut txn = db.begin_write().map_err(map_transaction_error)?;
+            txn.set_durability(self.durability.into())
+                .map_err(map_durability_error)?;
+            Ok(txn)
+        })?;
         Ok(RedbWriteTxn {
             txn,
+            broken: Cell::new(false),
             _db: PhantomData,
         })
     }
@@ -420,11 +416,12 @@ impl ReadTransaction for RedbReadTxn<'_> {
 
     #[inline]
     fn open_table(&self, name: &str) -> Result<RedbReadTable<'_>> {
-        let table = match self.txn.open_table(definition(name)?) {
-            Ok(table) => Some(table),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(map_table_error(e)),
-        };
+        let def = definition(name)?;
+        let table = guarded("opening a table", || match self.txn.open_table(def) {
+            Ok(table) => Ok(Some(table)),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(map_table_error(e)),
+        })?;
         Ok(RedbReadTable {
             table,
             _txn: PhantomData,
@@ -435,6 +432,9 @@ impl ReadTransaction for RedbReadTxn<'_> {
 /// A write transaction. Dropping it without [`commit`](WriteTransaction::commit) rolls back.
 pub struct RedbWriteTxn<'db> {
     txn: redb::WriteTransaction,
+    /// Set when redb panicked inside this transaction (a damaged file): its state is then
+    /// unknown, so `commit` refuses and rolls back.
+    broken: Cell<bool>,
     _db: PhantomData<&'db RedbBackend>,
 }
 
@@ -453,19 +453,34 @@ impl WriteTransaction for RedbWriteTxn<'_> {
 
     #[inline]
     fn open_table(&self, name: &str) -> Result<RedbWriteTable<'_>> {
-        let table = self
-            .txn
-            .open_table(definition(name)?)
-            .map_err(map_table_error)?;
-        Ok(RedbWriteTable { table })
+        let def = definition(name)?;
+        let table = guarded_in(&self.broken, "opening a table", || {
+            self.txn.open_table(def).map_err(map_table_error)
+        })?;
+        Ok(RedbWriteTable {
+            table,
+            broken: &self.broken,
+        })
     }
 
     fn commit(self) -> Result<()> {
-        self.txn.commit().map_err(map_commit_error)
+        if self.broken.get() {
+            let _ = guarded("rolling back", || {
+                self.txn.abort().map_err(map_storage_error)
+            });
+            return Err(BackendError::Corrupted {
+                message: "redb failed inside this write transaction (the file is damaged); \
+                          it was rolled back"
+                    .to_owned(),
+            });
+        }
+        guarded("committing", || self.txn.commit().map_err(map_commit_error))
     }
 
     fn abort(self) -> Result<()> {
-        self.txn.abort().map_err(map_storage_error)
+        guarded("rolling back", || {
+            self.txn.abort().map_err(map_storage_error)
+        })
     }
 }
 
@@ -553,8 +568,12 @@ impl ReadTable for RedbReadTable<'_> {
         let Some(table) = &self.table else {
             return Ok(None);
         };
-        let guard = table.get(key).map_err(map_storage_error)?;
-        Ok(guard.map(RedbGuard))
+        guarded("a get", || {
+            Ok(table
+                .get(key)
+                .map_err(map_storage_error)?
+                .map(RedbGuard::checked))
+        })
     }
 
     #[inline]
@@ -570,15 +589,17 @@ impl ReadTable for RedbReadTable<'_> {
         if is_empty_range(lower, upper) {
             return Ok(RedbRange::empty());
         }
-        let inner = table
-            .range::<&[u8]>((lower, upper))
-            .map_err(map_storage_error)?;
-        Ok(RedbRange::new(inner, direction))
+        let inner = guarded("a range", || {
+            table
+                .range::<&[u8]>((lower, upper))
+                .map_err(map_storage_error)
+        })?;
+        Ok(RedbRange::new(inner, direction, None))
     }
 
     fn len(&self) -> Result<u64> {
         match &self.table {
-            Some(table) => table.len().map_err(map_storage_error),
+            Some(table) => guarded("counting", || table.len().map_err(map_storage_error)),
             None => Ok(0),
         }
     }
@@ -587,6 +608,7 @@ impl ReadTable for RedbReadTable<'_> {
 /// A table in a write transaction.
 pub struct RedbWriteTable<'t> {
     table: redb::Table<'t, &'static [u8], &'static [u8]>,
+    broken: &'t Cell<bool>,
 }
 
 impl ReadTable for RedbWriteTable<'_> {
@@ -601,8 +623,13 @@ impl ReadTable for RedbWriteTable<'_> {
 
     #[inline]
     fn get(&self, key: &[u8]) -> Result<Option<RedbGuard<'_>>> {
-        let guard = self.table.get(key).map_err(map_storage_error)?;
-        Ok(guard.map(RedbGuard))
+        guarded_in(self.broken, "a get", || {
+            Ok(self
+                .table
+                .get(key)
+                .map_err(map_storage_error)?
+                .map(RedbGuard::checked))
+        })
     }
 
     #[inline]
@@ -615,15 +642,18 @@ impl ReadTable for RedbWriteTable<'_> {
         if is_empty_range(lower, upper) {
             return Ok(RedbRange::empty());
         }
-        let inner = self
-            .table
-            .range::<&[u8]>((lower, upper))
-            .map_err(map_storage_error)?;
-        Ok(RedbRange::new(inner, direction))
+        let inner = guarded_in(self.broken, "a range", || {
+            self.table
+                .range::<&[u8]>((lower, upper))
+                .map_err(map_storage_error)
+        })?;
+        Ok(RedbRange::new(inner, direction, Some(self.broken)))
     }
 
     fn len(&self) -> Result<u64> {
-        self.table.len().map_err(map_storage_error)
+        guarded_in(self.broken, "counting", || {
+            self.table.len().map_err(map_storage_error)
+        })
     }
 }
 
@@ -632,23 +662,27 @@ impl WriteTable for RedbWriteTable<'_> {
     fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         check_entry_len(key.len(), value.len())?;
         // The old value's guard is dropped right here; it is never handed out.
-        self.table
-            .insert(key, value)
-            .map_err(map_storage_error)
-            .map(drop)
+        guarded_in(self.broken, "an insert", || {
+            self.table
+                .insert(key, value)
+                .map_err(map_storage_error)
+                .map(drop)
+        })
     }
 
     #[inline]
     fn remove(&mut self, key: &[u8]) -> Result<bool> {
         // redb may finish the removal when the returned guard drops: drop it before returning.
-        let old = self.table.remove(key).map_err(map_storage_error)?;
-        let existed = old.is_some();
-        drop(old);
-        Ok(existed)
+        guarded_in(self.broken, "a remove", || {
+            let old = self.table.remove(key).map_err(map_storage_error)?;
+            Ok(old.is_some())
+        })
     }
 
     fn clear(&mut self) -> Result<()> {
-        self.table.retain(|_, _| false).map_err(map_storage_error)
+        guarded_in(self.broken, "a clear", || {
+            self.table.retain(|_, _| false).map_err(map_storage_error)
+        })
     }
 }
 
@@ -665,19 +699,66 @@ fn check_entry_len(key_len: usize, value_len: usize) -> Result<()> {
 }
 
 /// Bytes of one key or value, lent straight out of redb's page (no copy).
-pub struct RedbGuard<'g>(redb::AccessGuard<'g, &'static [u8]>);
+pub struct RedbGuard<'g> {
+    /// Where `guard.value()` points, read once when the guard was made.
+    bytes: PageBytes,
+    /// Keeps the page (and so `bytes`) alive.
+    _guard: redb::AccessGuard<'g, &'static [u8]>,
+}
 
-impl RedbGuard<'_> {
+/// The location of a guard's bytes inside its page.
+struct PageBytes {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: `PageBytes` is only the address of immutable bytes owned by the `AccessGuard` next
+// to it (see the `StableBytes` argument below); reading them from another thread is as safe
+// as reading them through the guard, so `RedbGuard` is `Send`/`Sync` exactly when redb's
+// `AccessGuard` is.
+#[allow(unsafe_code)]
+unsafe impl Send for PageBytes {}
+// SAFETY: as for `Send`: shared, read-only access to immutable bytes.
+#[allow(unsafe_code)]
+unsafe impl Sync for PageBytes {}
+
+impl<'g> RedbGuard<'g> {
+    /// Wraps a guard redb handed out, reading where its bytes are once: on a damaged page the
+    /// guard's offset or length may point outside the page, and redb's `value()` panics.
+    /// Called inside the caller's panic guard, so that panic becomes `Corrupted` there, and
+    /// `as_ref` never calls into redb again (no panic, and no page lookup per deref).
+    #[inline(always)]
+    fn checked(guard: redb::AccessGuard<'g, &'static [u8]>) -> Self {
+        let value = guard.value();
+        RedbGuard {
+            bytes: PageBytes {
+                ptr: std::ptr::NonNull::from(value).cast(),
+                len: value.len(),
+            },
+            _guard: guard,
+        }
+    }
+
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
-        self.0.value()
+        self.as_ref()
     }
 }
 
 impl AsRef<[u8]> for RedbGuard<'_> {
-    #[inline]
+    #[inline(always)]
     fn as_ref(&self) -> &[u8] {
-        self.0.value()
+        // SAFETY: `ptr` and `len` are `guard.value()` as `checked` read it, from the
+        // `AccessGuard` this struct owns. That slice lies in memory the guard keeps alive on
+        // the heap (every redb 4.6.0 page variant is an `Arc<[u8]>`, a `Vec<u8>` or a mutable
+        // page buffer behind an `Arc`), so moving the guard does not move it, and it is not
+        // written while the guard lives (the `StableBytes` argument below). The returned
+        // borrow is tied to `&self`, so it cannot outlive the guard. The canary test
+        // `backends/redb/tests/guard_canary.rs` checks that the address and the bytes stay put.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::slice::from_raw_parts(self.bytes.ptr.as_ptr(), self.bytes.len)
+        }
     }
 }
 
@@ -705,6 +786,8 @@ unsafe impl StableBytes for RedbGuard<'_> {}
 pub struct RedbRange<'g> {
     inner: Option<redb::Range<'g, &'static [u8], &'static [u8]>>,
     direction: Direction,
+    /// The write transaction's broken flag (`None` in a read transaction).
+    broken: Option<&'g Cell<bool>>,
 }
 
 impl<'g> RedbRange<'g> {
@@ -712,13 +795,19 @@ impl<'g> RedbRange<'g> {
         RedbRange {
             inner: None,
             direction: Direction::Forward,
+            broken: None,
         }
     }
 
-    fn new(inner: redb::Range<'g, &'static [u8], &'static [u8]>, direction: Direction) -> Self {
+    fn new(
+        inner: redb::Range<'g, &'static [u8], &'static [u8]>,
+        direction: Direction,
+        broken: Option<&'g Cell<bool>>,
+    ) -> Self {
         RedbRange {
             inner: Some(inner),
             direction,
+            broken,
         }
     }
 }
@@ -729,14 +818,26 @@ impl<'g> Iterator for RedbRange<'g> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let inner = self.inner.as_mut()?;
-        let item = match self.direction {
-            Direction::Forward => inner.next(),
-            Direction::Reverse => inner.next_back(),
-        }?;
-        Some(match item {
-            Ok((k, v)) => Ok((RedbGuard(k), RedbGuard(v))),
-            Err(e) => Err(map_storage_error(e)),
-        })
+        let direction = self.direction;
+        let step = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let item = match direction {
+                Direction::Forward => inner.next(),
+                Direction::Reverse => inner.next_back(),
+            };
+            item.map(|entry| entry.map(|(k, v)| (RedbGuard::checked(k), RedbGuard::checked(v))))
+        }));
+        let item = match step {
+            Ok(item) => item?,
+            Err(payload) => {
+                // The iterator's state is unknown after a panic: end the range here.
+                self.inner = None;
+                if let Some(broken) = self.broken {
+                    broken.set(true);
+                }
+                return Some(Err(panicked("a range step", &*payload)));
+            }
+        };
+        Some(item.map_err(map_storage_error))
     }
 }
 
@@ -752,6 +853,47 @@ impl fmt::Debug for RedbRange<'_> {
 // ---------------------------------------------------------------------------------------------
 // Error mapping: one function per redb error type
 // ---------------------------------------------------------------------------------------------
+
+/// Runs one redb operation; a panic inside redb becomes [`BackendError::Corrupted`].
+///
+/// redb 4.6 panics instead of erroring on some damaged pages (a slice index out of range
+/// while decoding a page). A damaged file is bad input, so no such panic may escape the
+/// store. On the path that does not panic this costs nothing measurable: `catch_unwind` adds
+/// no instructions, only unwinding tables (see the instruction-count benchmark).
+#[inline(always)]
+fn guarded<R>(what: &str, op: impl FnOnce() -> Result<R>) -> Result<R> {
+    match std::panic::catch_unwind(AssertUnwindSafe(op)) {
+        Ok(result) => result,
+        Err(payload) => Err(panicked(what, &*payload)),
+    }
+}
+
+/// [`guarded`] inside a write transaction: a panic also marks the transaction broken, so
+/// its commit rolls back instead of publishing a state redb was in when it failed.
+#[inline(always)]
+fn guarded_in<R>(broken: &Cell<bool>, what: &str, op: impl FnOnce() -> Result<R>) -> Result<R> {
+    match std::panic::catch_unwind(AssertUnwindSafe(op)) {
+        Ok(result) => result,
+        Err(payload) => {
+            broken.set(true);
+            Err(panicked(what, &*payload))
+        }
+    }
+}
+
+/// The error for a panic redb raised during `what`.
+#[cold]
+#[inline(never)]
+fn panicked(what: &str, payload: &(dyn Any + Send)) -> BackendError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    BackendError::Corrupted {
+        message: format!("redb failed during {what} (the file is damaged): {message}"),
+    }
+}
 
 fn invalid_config(path: &Path, what: &str) -> BackendError {
     BackendError::InvalidConfig {

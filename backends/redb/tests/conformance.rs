@@ -90,6 +90,11 @@ impl Harness for RedbMemoryHarness {
 netabase_backend_api::conformance_tests!(RedbHarness);
 netabase_backend_api::conformance_tests!(non_durable: RedbNonDurableHarness);
 netabase_backend_api::conformance_tests!(in_memory: RedbMemoryHarness);
+// The async conformance kit, through the sync-to-async adapter.
+netabase_backend_api::async_conformance_tests!(
+    block_on = futures_executor::block_on;
+    async_kit: netabase_backend_api::async_conformance::Adapted<RedbHarness>
+);
 
 // -------------------------------------------------------------------------------------------
 // RedbOptions

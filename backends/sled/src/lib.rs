@@ -3,9 +3,10 @@
 //! [`SledBackend`] implements the byte-level contract of [`netabase_backend_api`] on a sled
 //! 0.34 database. Every table of the contract is one sled [`Tree`], opened with
 //! `db.open_tree(name)`, so a database written through this backend can be inspected with
-//! plain sled ([`SledBackend::db`] gives raw access). The backend keeps no metadata of its own
-//! in the database: the only trees it touches are the contract's tables. (The table named
-//! `__sled__default` is sled's default tree, the one `db.insert(..)` writes to.)
+//! plain sled ([`SledBackend::db`] gives raw access). The backend's only metadata is its
+//! generation record (the tree `__netabase_sled_generation`, which is not a table, and the file
+//! `netabase.manifest`; see "Damaged files" below). (The table named `__sled__default` is
+//! sled's default tree, the one `db.insert(..)` writes to.)
 //!
 //! # Opening
 //!
@@ -85,12 +86,31 @@
 //!
 //! A path that is not a directory, a directory whose files sled did not write, and a damaged
 //! `conf` file are [`BackendError::Corrupted`]; sled panicking while opening is caught and
-//! reported the same way. **Damage inside sled's data file is not detected:** sled 0.34
-//! recovers its log by replaying checksummed segments up to the first invalid one and treats
-//! everything after it as a torn write, so a damaged data file opens without error, holding
-//! only the commits before the damage (none, if the damage is near the start). This is
-//! sled's crash-recovery design and the backend cannot tell it apart from a crash; keep
-//! backups, or use the redb backend, which verifies checksums.
+//! reported the same way. sled 0.34 recovers its log by replaying checksummed segments up to
+//! the first invalid one and treats everything after it as a torn write, so on its own a
+//! damaged data file opens without error, holding only the commits before the damage. To
+//! turn that silent loss into an error, a backend opened from a path keeps a record of how
+//! far the database got (module `manifest`): a generation counter and per-table entry counts
+//! inside sled, written atomically with every commit, and the file `netabase.manifest` next
+//! to sled's files, rewritten after every flush that made commits durable.
+//!
+//! Detected, as [`BackendError::Corrupted`] at open:
+//! * **on every open:** sled recovered fewer commits than were made durable: a damaged or
+//!   truncated data file (sled drops the damaged segment and everything after it), sled's
+//!   files replaced by an older copy, or deleted while the manifest stayed; a damaged
+//!   manifest (it carries a checksum);
+//! * **with [`SledOptions::check_integrity_on_open`]** (one pass over every table): a table
+//!   whose entry count differs from the count committed with the recovered generation
+//!   (entries lost or added inside sled's files while the generation survived).
+//!
+//! Not detected: changed bytes inside a value or key that sled still returns (sled checks its
+//! own segments; the typed layer validates every archive it reads, and `Store::check_integrity`
+//! compares records and indexes); commits made with [`SledDurability::None`] and lost before a
+//! flush (the documented contract); a manifest deleted together with the data (a new one is
+//! started from what sled holds); databases opened with [`SledBackend::from_db`] or
+//! [`SledBackend::temporary`], which keep no record. A database written without the record (by
+//! plain sled or an earlier release) starts one at its first writable open; a read-only open
+//! writes nothing.
 //!
 //! # Closing
 //!
@@ -121,7 +141,12 @@ use netabase_backend_api::{
     StableBytes, WriteTable, WriteTransaction, is_empty_range,
 };
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::{IVec, Transactional, Tree};
+use sled::{Transactional, Tree};
+
+/// sled's value type, which [`SledGuard::into_ivec`] and `From<IVec> for SledGuard` use.
+pub use sled::IVec;
+
+mod manifest;
 
 /// The backend's name in [`Capabilities`] and in [`BackendError::Engine`].
 const NAME: &str = "sled";
@@ -177,6 +202,11 @@ pub struct SledOptions {
     /// The durability of every write transaction (default
     /// [`Immediate`](SledDurability::Immediate)).
     pub durability: SledDurability,
+    /// Also compare every table's entry count with the count committed with the generation
+    /// sled recovered (default `false`): catches entries lost inside sled's data file even
+    /// when the generation record survived. Costs one pass over every table at open. The
+    /// generation check (see "Damaged files" in the crate docs) runs on every open.
+    pub check_integrity_on_open: bool,
 }
 
 impl Default for SledOptions {
@@ -187,6 +217,7 @@ impl Default for SledOptions {
             truncate: false,
             read_only: false,
             durability: SledDurability::Immediate,
+            check_integrity_on_open: false,
         }
     }
 }
@@ -227,6 +258,12 @@ impl SledOptions {
         self.durability = durability;
         self
     }
+
+    /// Sets whether table entry counts are checked at open (see the field).
+    pub fn check_integrity_on_open(mut self, yes: bool) -> Self {
+        self.check_integrity_on_open = yes;
+        self
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +287,125 @@ pub struct SledBackend {
     trees: RwLock<HashMap<String, Tree>>,
     read_only: bool,
     durability: SledDurability,
+    /// The record of how far the database got, for a database opened from a path (see
+    /// [`manifest`]); `None` for [`from_db`](SledBackend::from_db) and temporary databases.
+    tracking: Option<Tracking>,
+}
+
+/// The generation tree and the manifest file of a database opened from a path.
+struct Tracking {
+    tree: Tree,
+    file: manifest::ManifestFile,
+    /// The generation and counts of the last commit (writers are serialised).
+    state: Mutex<manifest::Progress>,
+    /// Serialises manifest writes; holds the generation last written.
+    written: Mutex<u64>,
+}
+
+impl Tracking {
+    /// Opens the record of `backend`'s database in `dir` and checks it (see [`manifest`]).
+    fn open(backend: &SledBackend, dir: &Path, options: &SledOptions) -> Result<Option<Tracking>> {
+        let db = backend.db();
+        let exists = db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == manifest::GENERATION_TREE.as_bytes());
+        let tree = if exists || !options.read_only {
+            Some(
+                db.open_tree(manifest::GENERATION_TREE)
+                    .map_err(map_sled_error)?,
+            )
+        } else {
+            None
+        };
+        let recovered = manifest::read_from_sled(tree.as_ref().filter(|_| exists))?;
+        let file = manifest::ManifestFile::in_dir(dir);
+        let recorded = file.read()?;
+        manifest::verify(dir, recovered.as_ref(), recorded.as_ref())?;
+        let counted = match (&recovered, options.check_integrity_on_open) {
+            (Some(_), false) => None,
+            _ => Some(table_counts(db)?),
+        };
+        let progress = match recovered {
+            Some(progress) => {
+                if let Some(actual) = &counted {
+                    manifest::verify_counts(dir, &progress, actual)?;
+                }
+                progress
+            }
+            // A new database, or one written before this record existed: start it now.
+            None => manifest::Progress {
+                generation: 0,
+                counts: counted.unwrap_or_default(),
+            },
+        };
+        let Some(tree) = tree else {
+            // Read-only, and sled holds no record: nothing is written, so nothing to track.
+            return Ok(None);
+        };
+        if !exists {
+            for (name, count) in &progress.counts {
+                tree.insert(manifest::count_key(name), &count.to_be_bytes())
+                    .map_err(map_sled_error)?;
+            }
+            tree.insert(manifest::GENERATION_KEY, &progress.generation.to_be_bytes())
+                .map_err(map_sled_error)?;
+            db.flush().map_err(map_sled_error)?;
+        }
+        let tracking = Tracking {
+            tree,
+            file,
+            state: Mutex::new(progress.clone()),
+            written: Mutex::new(recorded.as_ref().map_or(0, |m| m.generation)),
+        };
+        if !options.read_only && recorded.as_ref() != Some(&progress) {
+            // What sled recovered is on disk: the manifest may say so.
+            tracking.record(&progress)?;
+        }
+        Ok(Some(tracking))
+    }
+
+    /// Writes `progress` to the manifest unless a later one was written already.
+    fn record(&self, progress: &manifest::Progress) -> Result<()> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if progress.generation < *written {
+            return Ok(());
+        }
+        self.file.write(progress)?;
+        *written = progress.generation;
+        Ok(())
+    }
+
+    /// The progress of the last commit.
+    fn snapshot(&self) -> manifest::Progress {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Every table's entry count (one pass over every tree).
+fn table_counts(db: &sled::Db) -> Result<BTreeMap<String, u64>> {
+    let mut counts = BTreeMap::new();
+    for name in db.tree_names() {
+        let Ok(name) = std::str::from_utf8(&name) else {
+            continue;
+        };
+        if name == manifest::GENERATION_TREE {
+            continue;
+        }
+        let tree: Tree = if name == DEFAULT_TREE {
+            (**db).clone()
+        } else {
+            db.open_tree(name).map_err(map_sled_error)?
+        };
+        let len = tree_len(&tree)?;
+        if len > 0 {
+            counts.insert(name.to_owned(), len);
+        }
+    }
+    Ok(counts)
 }
 
 impl fmt::Debug for SledBackend {
@@ -326,7 +482,12 @@ impl SledBackend {
         backend.data_file = Some(path.join("db"));
         if options.truncate {
             backend.wipe()?;
+            match std::fs::remove_file(path.join(manifest::FILE_NAME)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
         }
+        backend.tracking = Tracking::open(&backend, path, options)?;
         Ok(backend)
     }
 
@@ -353,6 +514,7 @@ impl SledBackend {
             trees: RwLock::new(HashMap::new()),
             read_only: false,
             durability: SledDurability::Immediate,
+            tracking: None,
         }
     }
 
@@ -451,6 +613,9 @@ impl Drop for SledBackend {
     /// the timeout.
     fn drop(&mut self) {
         write_lock(&self.trees).clear();
+        // The generation tree shares sled's files with the database: close it first, or the
+        // files stay open until this function has waited out its timeout.
+        drop(self.tracking.take());
         drop(self.db.take());
         let Some(data_file) = &self.data_file else {
             return;
@@ -509,7 +674,13 @@ impl Backend for SledBackend {
     /// Flushes sled's log (write and fsync): every commit so far becomes durable. Does not
     /// wait for a running write transaction (its writes are not in sled until it commits).
     fn flush(&self) -> Result<()> {
-        self.db().flush().map(drop).map_err(map_sled_error)
+        let progress = self.tracking.as_ref().map(Tracking::snapshot);
+        self.db().flush().map_err(map_sled_error)?;
+        match (&self.tracking, progress) {
+            // Everything up to `progress` is durable now (perhaps more).
+            (Some(tracking), Some(progress)) => tracking.record(&progress),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -548,6 +719,11 @@ fn check_name(name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(BackendError::InvalidConfig {
             message: "table names must not be empty".to_owned(),
+        });
+    }
+    if name == manifest::GENERATION_TREE {
+        return Err(BackendError::InvalidConfig {
+            message: format!("`{name}` is the backend's own record, not a table"),
         });
     }
     Ok(())
@@ -761,7 +937,7 @@ impl WriteTransaction for SledWriteTxn<'_> {
 
     fn commit(self) -> Result<()> {
         let tables = self.tables.take();
-        let mut plans: Vec<(Tree, TableState, Vec<IVec>)> = Vec::new();
+        let mut plans: Vec<(String, Tree, TableState, Vec<IVec>)> = Vec::new();
         for (name, slot) in tables {
             // A handle borrows the transaction, so none is alive (`Open`) when it is consumed.
             let Slot::Closed(state) = slot else {
@@ -786,36 +962,68 @@ impl WriteTransaction for SledWriteTxn<'_> {
                     }
                 }
             }
-            plans.push((tree, state, cleared_keys));
+            plans.push((name, tree, state, cleared_keys));
         }
         // sled panics on a transaction over no trees.
         if plans.is_empty() {
             return Ok(());
         }
-        let trees: Vec<Tree> = plans.iter().map(|(tree, _, _)| tree.clone()).collect();
+        let tracking = self.backend.tracking.as_ref();
+        let mut trees: Vec<Tree> = plans.iter().map(|(_, tree, _, _)| tree.clone()).collect();
+        let base = tracking.map(Tracking::snapshot);
+        if let Some(tracking) = tracking {
+            trees.push(tracking.tree.clone());
+        }
         let applied = Transactional::<Infallible>::transaction(
             trees.as_slice(),
             |views: &Vec<TransactionalTree>| -> std::result::Result<
-                (),
+                manifest::Progress,
                 ConflictableTransactionError<Infallible>,
             > {
-                for (view, (_, state, cleared_keys)) in views.iter().zip(&plans) {
+                let mut next = base.clone().unwrap_or_default();
+                for (view, (name, _, state, cleared_keys)) in views.iter().zip(&plans) {
+                    let mut count = next.counts.get(name).copied().unwrap_or(0);
                     for key in cleared_keys {
-                        view.remove(key.clone())?;
+                        if view.remove(key.clone())?.is_some() {
+                            count = count.saturating_sub(1);
+                        }
                     }
                     for (key, value) in &state.writes {
-                        match value {
+                        let old = match value {
                             Some(value) => view.insert(key.as_slice(), value.as_slice())?,
                             None => view.remove(key.as_slice())?,
                         };
+                        match (old.is_some(), value.is_some()) {
+                            (false, true) => count += 1,
+                            (true, false) => count = count.saturating_sub(1),
+                            _ => {}
+                        }
                     }
+                    next.counts.insert(name.clone(), count);
                 }
-                Ok(())
+                if let (Some(record), Some(_)) = (views.get(plans.len()), &base) {
+                    next.generation += 1;
+                    for (name, _, _, _) in &plans {
+                        let count = next.counts.get(name).copied().unwrap_or(0);
+                        record.insert(manifest::count_key(name), &count.to_be_bytes())?;
+                    }
+                    record.insert(manifest::GENERATION_KEY, &next.generation.to_be_bytes())?;
+                }
+                Ok(next)
             },
         );
-        applied.map_err(map_transaction_error)?;
+        let next = applied.map_err(map_transaction_error)?;
+        if let Some(tracking) = tracking {
+            *tracking
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = next.clone();
+        }
         if self.backend.durability == SledDurability::Immediate {
             self.backend.db().flush().map_err(map_sled_error)?;
+            if let Some(tracking) = tracking {
+                tracking.record(&next)?;
+            }
         }
         Ok(())
     }
@@ -989,6 +1197,14 @@ impl<'g> SledGuard<'g> {
     /// Whether the bytes come from sled (not from a write transaction's buffer).
     pub fn is_from_sled(&self) -> bool {
         matches!(self.0, Repr::Shared(_))
+    }
+}
+
+/// Wraps an `IVec` as a guard (as the backend's reads do): for code that reads sled
+/// directly and hands the bytes to the typed layer, and for tests of the guard itself.
+impl From<IVec> for SledGuard<'_> {
+    fn from(value: IVec) -> Self {
+        SledGuard::shared(value)
     }
 }
 
