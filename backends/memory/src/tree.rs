@@ -646,12 +646,29 @@ impl Tree {
         let Some(root) = &self.root else {
             return empty;
         };
-        let (Some(first), Some(last)) = (seek_first(root, lower), seek_last(root, upper)) else {
+        let Some(first) = seek_first(root, lower) else {
             return empty;
         };
-        if first.key() > last.key() {
-            return empty;
-        }
+        // The last entry is usually in the first one's leaf (a short range, such as the
+        // entries of one secondary key): found there, it needs no second descent.
+        let leaf = first.leaf;
+        let below = match upper {
+            Bound::Unbounded => leaf.keys.len(),
+            Bound::Included(u) => leaf.keys.count_below(u, true),
+            Bound::Excluded(u) => leaf.keys.count_below(u, false),
+        };
+        let last = if below < leaf.keys.len() {
+            // A key of this leaf lies above the range, so every later leaf does too.
+            match below.checked_sub(1) {
+                Some(idx) if idx >= first.idx => Pos { leaf, idx },
+                _ => return empty,
+            }
+        } else {
+            match seek_last(root, upper) {
+                Some(last) if first.key() <= last.key() => last,
+                _ => return empty,
+            }
+        };
         let (next, last) = if reverse {
             (last, first)
         } else {
