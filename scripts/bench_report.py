@@ -52,6 +52,27 @@ TARGETS = [
 ]
 
 
+# (typed, peer, bar colour, unused) pairs of the peer section, in column order.
+PEER_PAIRS = [
+    ("typed_redb", "raw_redb_serde", "#c0392b", None),
+    ("typed_redb", "native_db", "#e59866", None),
+    ("typed_memory", "raw_redb", "#7d8c2a", None),
+    ("typed_memory", "raw_redb_serde", "#a9b85a", None),
+    ("typed_memory", "native_db", "#d4dc9e", None),
+]
+READS = ["get_random", "get_secondary", "scan_full", "scan_range", "get_many"]
+ALL = [w for w, _ in WORKLOADS]
+# (typed, baseline, limit, label, workloads), from issue 10.
+PEER_TARGETS = [
+    ("typed_redb", "raw_redb", 1.05, "redb: point get, secondary lookup, full scan, bulk insert vs raw redb (same bytes)",
+     ["get_random", "get_secondary", "scan_full", "insert_bulk"]),
+    ("typed_redb", "raw_redb_serde", 1.0, "redb: every read workload vs raw redb + u64 keys + bincode", READS),
+    ("typed_memory", "raw_redb", 0.5, "memory: every read workload vs raw redb", READS),
+    ("typed_redb", "native_db", 1.0, "redb: every workload vs native_db", ALL),
+    ("typed_memory", "native_db", 1.0, "memory: every workload vs native_db", ALL),
+]
+
+
 def target_dir():
     return os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
 
@@ -177,14 +198,27 @@ def iai_results(since):
     return results, sorted(stale)
 
 
-def paired_results(since):
-    """{(workload, typed, records): {ratio, q1, q3, typed_ns, baseline_ns}} from benches/paired.rs."""
-    path = os.path.join(records_dir(), "paired-results.json")
-    if not os.path.exists(path) or (since is not None and os.path.getmtime(path) < since):
-        return {}
-    with open(path) as f:
-        rows = json.load(f)
-    return {(r["workload"], r["typed"], r["records"]): r for r in rows}
+def paired_rows(since):
+    """Every row of every paired-results*.json (benches/paired.rs) written since the run began."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(records_dir(), "paired-results*.json"))):
+        if since is not None and os.path.getmtime(path) < since:
+            continue
+        with open(path) as f:
+            rows += json.load(f)
+    return rows
+
+
+def paired_results(rows):
+    """{(workload, typed, records): row} for each typed subject against its own baseline."""
+    present = {r["baseline"] for r in rows}
+    return {(r["workload"], r["typed"], r["records"]): r for r in rows
+            if r["baseline"] == baseline_of(r["typed"], present)}
+
+
+def versus_results(rows):
+    """{(workload, typed, records, baseline): row} for every pair measured."""
+    return {(r["workload"], r["typed"], r["records"], r["baseline"]): r for r in rows}
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,11 +274,16 @@ def esc(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def ratio_chart(title, rows, path):
-    """rows: [(label, [(backend, ratio or None, limit or None)])]; draws typed/baseline bars."""
+def ratio_chart(title, rows, path, series=None):
+    """rows: [(label, [(series name, ratio or None, limit or None)])]; draws one bar per series.
+
+    series: [(name, color, legend)]; by default one per backend, "typed X / its baseline"."""
+    if series is None:
+        series = [(b, COLORS[b], "typed %s / its baseline" % b) for b in BACKENDS]
+    colors = {name: color for name, color, _ in series}
     bar_h, gap, left, right, top = 14, 10, 230, 70, 48
-    width = 760
-    per_row = len(BACKENDS) * bar_h + gap
+    width = max(760, left + 30 + 190 * len(series))
+    per_row = len(series) * bar_h + gap
     height = top + len(rows) * per_row + 40
     finite = [r for _, bars in rows for _, r, _ in bars if r is not None]
     vmax = max([2.0] + [r * 1.05 for r in finite])
@@ -260,10 +299,10 @@ def ratio_chart(title, rows, path):
     ]
     # Legend.
     lx = left
-    for b in BACKENDS:
-        out.append('<rect x="%d" y="28" width="10" height="10" fill="%s"/>' % (lx, COLORS[b]))
-        out.append('<text x="%d" y="37">typed %s / its baseline</text>' % (lx + 14, b))
-        lx += 170
+    for _, color, legend in series:
+        out.append('<rect x="%d" y="28" width="10" height="10" fill="%s"/>' % (lx, color))
+        out.append('<text x="%d" y="37">%s</text>' % (lx + 14, esc(legend)))
+        lx += 190
     # Grid: 0.5 steps, and the 1.0 line.
     step = 0.5
     v = 0.0
@@ -275,11 +314,11 @@ def ratio_chart(title, rows, path):
         v += step
     y = top
     for label, bars in rows:
-        out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 8, y + len(BACKENDS) * bar_h / 2 + 4, esc(label)))
+        out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 8, y + len(series) * bar_h / 2 + 4, esc(label)))
         for backend, r, limit in bars:
             if r is not None:
                 out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (
-                    left, y + 1, max(x(r) - left, 1), bar_h - 2, COLORS[backend]))
+                    left, y + 1, max(x(r) - left, 1), bar_h - 2, colors[backend]))
                 out.append('<text x="%.1f" y="%d" fill="#222">%.2f×%s</text>' % (
                     x(r) + 4, y + bar_h - 3, r, " (target ≤ %.2f×)" % limit if limit and r > limit else ""))
             if limit is not None:
@@ -324,7 +363,8 @@ def generate():
     wall_rec, iai_rec, paired_rec = load_record("wall"), load_record("iai"), load_record("paired")
     wall, wall_stale = criterion_results(wall_rec and wall_rec["started_epoch"])
     iai, iai_stale = iai_results(iai_rec and iai_rec["started_epoch"])
-    paired = paired_results(paired_rec and paired_rec["started_epoch"])
+    rows = paired_rows(paired_rec and paired_rec["started_epoch"])
+    paired, versus = paired_results(rows), versus_results(rows)
     subjects = sorted({k[1] for k in wall} | {k[1] for k in iai})
     sizes = sorted({k[2] for k in wall})
     paired_sizes = sorted({k[2] for k in paired})
@@ -401,6 +441,53 @@ def generate():
             name = "paired_%d.svg" % n
             ratio_chart("Paired wall time, %s records: typed ÷ baseline" % "{:,}".format(n), chart[n], os.path.join(svg_dir, name))
             md += ["![typed ÷ baseline, paired wall time, %s records](benchmarks/%s)" % ("{:,}".format(n), name), ""]
+
+    # Issue 10: the peers, and the memory backend against raw redb.
+    pairs = [p for p in PEER_PAIRS if any(k[1] == p[0] and k[3] == p[1] for k in versus)]
+    if pairs:
+        vsizes = sorted({k[2] for k in versus if (k[1], k[3]) in {(t, b) for t, b, _, _ in pairs}})
+        md += ["### Against the peers (paired wall time, typed ÷ peer)", "",
+               "The same work the way users of the peers write it: `raw_redb_serde` is redb 4.6 with "
+               "`TableDefinition<u64, &[u8]>`, bincode 1.3 values decoded on every read and a multimap "
+               "email index; `native_db` is native_db 0.8.2 (redb 2, its default bincode codec, every "
+               "commit durable, so its write figures include an fsync the others skip). Below 1.0× the "
+               "typed layer is faster. Median of the per-round ratios, interquartile range in brackets.", ""]
+        md += ["| Target | Limit | %s | Status |" % " | ".join("%s records" % "{:,}".format(n) for n in vsizes),
+               "| --- | --- | %s | --- |" % " | ".join("---" for _ in vsizes)]
+        for typed, base, limit, label, workloads in PEER_TARGETS:
+            cells, seen = [], []
+            for n in vsizes:
+                vals = [(versus[(w, typed, n, base)]["ratio"], w) for w in workloads
+                        if (w, typed, n, base) in versus]
+                if vals:
+                    r, w = max(vals)
+                    seen.append(r)
+                    cells.append("%s (%s)" % (fmt_ratio(r, limit), w))
+                else:
+                    cells.append("–")
+            status = "not measured" if not seen else ("met" if max(seen) <= limit else "**missed**")
+            md.append("| %s | ≤ %.2f× | %s | %s |" % (label, limit, " | ".join(cells), status))
+        md += ["", "Each cell is the worst workload of the row (named).", ""]
+        for n in vsizes:
+            cols = [p for p in pairs if any(k[1] == p[0] and k[2] == n and k[3] == p[1] for k in versus)]
+            md += ["#### %s records" % "{:,}".format(n), "",
+                   "| Workload | %s |" % " | ".join("%s ÷ %s" % (t, b) for t, b, _, _ in cols),
+                   "| --- | %s |" % " | ".join("---" for _ in cols)]
+            chart = []
+            for w, label in WORKLOADS:
+                cells, bars = [label], []
+                for t, b, _, _ in cols:
+                    r = versus.get((w, t, n, b))
+                    cells.append("–" if r is None else "%s (%.2f–%.2f)" % (fmt_ratio(r["ratio"]), r["ratio_q1"], r["ratio_q3"]))
+                    bars.append(("%s/%s" % (t, b), r and r["ratio"], None))
+                if any(r is not None for _, r, _ in bars):
+                    md.append("| " + " | ".join(cells) + " |")
+                    chart.append((label, bars))
+            name = "peers_%d.svg" % n
+            ratio_chart("Paired wall time, %s records: typed ÷ peer" % "{:,}".format(n), chart,
+                        os.path.join(svg_dir, name),
+                        series=[("%s/%s" % (t, b), color, "%s ÷ %s" % (t, b)) for t, b, color, _ in cols])
+            md += ["", "![typed ÷ peer, paired wall time, %s records](benchmarks/%s)" % ("{:,}".format(n), name), ""]
 
     # Wall-time tables and charts.
     for n in sizes:

@@ -21,15 +21,15 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Bencher, BenchmarkId, Criterion, Throughput};
 use netabase_benches::data::Batches;
-use netabase_benches::{Fixture, Inputs, Spec, Workload, sizes, subjects};
+use netabase_benches::{Fixture, Inputs, Spec, Workload, all_sizes, sizes_for, subjects};
 
 fn benches(c: &mut Criterion) {
     let specs = subjects();
-    for n in sizes() {
+    for n in all_sizes() {
         let inputs = Inputs::new(n);
         // One subject at a time, with only its own store alive: another subject's store
         // (sled's background threads, a 256 MiB page cache) must not run beside it.
-        for spec in &specs {
+        for spec in specs.iter().filter(|s| sizes_for(s.backend).contains(&n)) {
             let fixture: OnceCell<Fixture> = OnceCell::new();
             let fixture = || fixture.get_or_init(|| Fixture::populated(spec, &inputs));
             let batches = RefCell::new(Batches::new(n));

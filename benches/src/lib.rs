@@ -15,6 +15,8 @@
 pub mod bytes;
 pub mod data;
 pub mod iteration;
+#[cfg(feature = "bench")]
+pub mod peers;
 pub mod raw_redb;
 pub mod raw_sled;
 pub mod typed;
@@ -76,6 +78,28 @@ pub fn sizes() -> Vec<usize> {
             .collect(),
         Err(_) => SIZES.to_vec(),
     }
+}
+
+/// The extra size the memory backend's subjects run at (issue 10: the memory backend must
+/// stay fast at a million records), unless `NETABASE_BENCH_SIZES` chooses the sizes.
+pub const MEMORY_SIZE: usize = 1_000_000;
+
+/// The sizes subjects of `backend` run at: [`sizes`], plus [`MEMORY_SIZE`] for the memory
+/// backend when `NETABASE_BENCH_SIZES` is not set.
+pub fn sizes_for(backend: &str) -> Vec<usize> {
+    let mut sizes = sizes();
+    if backend == "memory" && std::env::var_os("NETABASE_BENCH_SIZES").is_none() {
+        sizes.push(MEMORY_SIZE);
+    }
+    sizes
+}
+
+/// Every size some subject runs at, ascending.
+pub fn all_sizes() -> Vec<usize> {
+    let mut sizes = sizes_for("memory");
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
 }
 
 /// What one benchmark measures.
@@ -202,6 +226,9 @@ pub enum Role {
     Bytes,
     /// The typed layer.
     Typed,
+    /// What users pick instead (`bench` feature only): raw redb with its natural `u64` keys and
+    /// a serde codec, native_db. Not the same bytes: the same work, the way those users do it.
+    Peer,
 }
 
 /// A subject the harnesses can open.
@@ -243,6 +270,10 @@ pub fn subjects() -> Vec<Spec> {
         typed::spec::<SledBackend>(),
         bytes::spec::<MemoryBackend>(true),
         typed::spec::<MemoryBackend>(),
+        #[cfg(feature = "bench")]
+        peers::raw_redb_serde_spec(),
+        #[cfg(feature = "bench")]
+        peers::native_db_spec(),
     ]
 }
 

@@ -28,10 +28,13 @@
 //!
 //! # Design: multi-version concurrency control with persistent maps
 //!
-//! The whole database is one immutable value, a [`Snapshot`]: a map from table name to table,
-//! where a table is an [`imbl::OrdMap`] from key bytes to value bytes. `imbl` maps are
-//! *persistent* B-trees: cloning one is O(1) (it shares the root), and changing a clone copies
-//! only the O(log n) nodes on the path to the change, leaving every other clone untouched.
+//! The whole database is one immutable value, a [`Snapshot`]: a map from table name to table
+//! (an [`imbl::OrdMap`]), where a table is this crate's own *persistent* B+ tree from key bytes
+//! to value bytes: cloning one is O(1) (it shares the root), and changing a clone copies only
+//! the O(log n) nodes on the path to the change, leaving every other clone untouched. Its nodes
+//! are wide and pack their keys into one buffer, so a lookup binary-searches contiguous memory
+//! instead of following a pointer per comparison, and its range iterator keeps no stack, so a
+//! lookup or a range scan allocates nothing.
 //!
 //! * The backend holds the **current snapshot** behind a mutex, as an `Arc<Snapshot>`. The lock
 //!   is held only long enough to clone or replace that `Arc`, never while reading or writing
@@ -49,9 +52,9 @@
 //!   in one pointer swap, so a commit is atomic across every table. Dropping or
 //!   [`abort`](WriteTransaction::abort)ing the transaction just drops the working copy.
 //!
-//! Keys and values are stored as `Arc<[u8]>`: when a shared B-tree node is copied, its entries
-//! are cloned, and cloning an `Arc` is a reference-count increment rather than an allocation
-//! and a copy of the bytes.
+//! A node holds at most 128 entries, so copying one on the path of a change is bounded: keys
+//! and values of up to 256 bytes are packed into the node and copied with it, larger values
+//! are `Arc<[u8]>`s whose reference count is incremented instead.
 //!
 //! # What this backend guarantees
 //!
@@ -94,6 +97,8 @@ mod sync {
 }
 
 use imbl::OrdMap;
+
+mod tree;
 use netabase_backend_api::{
     Backend, BackendError, Capabilities, Direction, ReadTable, ReadTransaction, Result, WriteTable,
     WriteTransaction, is_empty_range,
@@ -102,8 +107,8 @@ use netabase_backend_api::{
 /// The backend's name in [`Capabilities`].
 const NAME: &str = "memory";
 
-/// One table: key bytes to value bytes, in byte order.
-type Table = OrdMap<Arc<[u8]>, Arc<[u8]>>;
+/// One table: key bytes to value bytes, in byte order (a persistent B+ tree, see [`tree`]).
+type Table = tree::Tree;
 
 /// Every table of the database, by name. Tables with no entries are not stored (a missing
 /// table reads as empty).
@@ -473,12 +478,12 @@ impl ReadTable for MemoryWriteTable<'_> {
 impl WriteTable for MemoryWriteTable<'_> {
     /// Copies `key` and `value` into the table (there is no size limit beyond memory).
     fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        self.table.insert(Arc::from(key), Arc::from(value));
+        self.table.insert(key, value);
         Ok(())
     }
 
     fn remove(&mut self, key: &[u8]) -> Result<bool> {
-        Ok(self.table.remove(key).is_some())
+        Ok(self.table.remove(key))
     }
 
     fn clear(&mut self) -> Result<()> {
@@ -489,17 +494,14 @@ impl WriteTable for MemoryWriteTable<'_> {
 
 /// The value under `key`, borrowed from the table.
 fn get<'g>(table: &'g Table, key: &[u8]) -> Option<&'g [u8]> {
-    table.get(key).map(|value| &**value)
+    table.get(key)
 }
 
-/// The iterator `imbl` gives for a range of a table.
-type Ranged<'g> = imbl::ordmap::RangedIter<'g, Arc<[u8]>, Arc<[u8]>, imbl::shared_ptr::ArcK>;
-
 /// An iterator over the `(key, value)` pairs of a range, in the requested direction, borrowed
-/// from the table. It never fails: every item is `Ok`.
+/// from the table. It never fails (every item is `Ok`) and never allocates.
 #[derive(Clone)]
 pub struct MemoryRange<'g> {
-    inner: Option<Ranged<'g>>,
+    inner: Option<tree::Iter<'g>>,
     direction: Direction,
 }
 
@@ -517,12 +519,12 @@ impl<'g> MemoryRange<'g> {
         upper: Bound<&[u8]>,
         direction: Direction,
     ) -> Self {
-        // Inverted ranges are refused up front: ordered maps may panic on them.
+        // Inverted ranges are answered up front, without a descent.
         if is_empty_range(lower, upper) {
             return MemoryRange::empty();
         }
         MemoryRange {
-            inner: Some(table.range::<_, [u8]>((lower, upper))),
+            inner: Some(table.range(lower, upper, direction == Direction::Reverse)),
             direction,
         }
     }
@@ -532,19 +534,15 @@ impl<'g> Iterator for MemoryRange<'g> {
     type Item = Result<(&'g [u8], &'g [u8])>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let inner = self.inner.as_mut()?;
-        let (key, value) = match self.direction {
-            Direction::Forward => inner.next(),
-            Direction::Reverse => inner.next_back(),
-        }?;
-        Some(Ok((&**key, &**value)))
+        // The tree's iterator walks in the direction it was made with.
+        self.inner.as_mut()?.next().map(Ok)
     }
 }
 
 impl fmt::Debug for MemoryRange<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryRange")
-            .field("empty", &self.inner.is_none())
+            .field("done", &self.inner.as_ref().is_none_or(tree::Iter::is_done))
             .field("direction", &self.direction)
             .finish()
     }
