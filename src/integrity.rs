@@ -6,6 +6,85 @@
 //! disagree. [`Store::repair`](crate::Store::repair) rebuilds the indexes in one write
 //! transaction and, on request, first purges the records whose bytes no longer validate.
 //! [`Tree::purge`] removes one such record together with every index entry pointing at it.
+//!
+//! ```
+//! use netabase_store::{netabase_definition_module, NetabaseError, RepairOptions, Store};
+//! use netabase_store::backend::{Backend, WriteTable, WriteTransaction};
+//!
+//! #[netabase_definition_module(AppDefinition, AppKeys)]
+//! mod app {
+//!     #[derive(netabase_store::NetabaseModel, Clone, Debug, PartialEq)]
+//!     #[netabase(AppDefinition)]
+//!     pub struct User {
+//!         #[primary_key]
+//!         pub id: u64,
+//!         #[secondary_key]
+//!         pub email: String,
+//!     }
+//! }
+//! use app::*;
+//!
+//! let store = Store::<AppDefinition, _>::temp()?;
+//! let users = store.open_tree::<User>();
+//! users.put_many([User { id: 1, email: "a@x".into() }, User { id: 2, email: "b@x".into() }])?;
+//! assert!(store.check_integrity()?.is_clean());
+//!
+//! // Damage, as a bad disk or a foreign writer would leave it: user 2's bytes are garbage.
+//! let txn = store.backend().begin_write()?;
+//! txn.open_table("User")?.insert(&netabase_store::key::key_bytes(&2u64), b"garbage")?;
+//! txn.commit()?;
+//!
+//! // Reading it is a typed error, and so is `delete` (its index entries cannot be computed).
+//! assert!(matches!(users.get(2), Err(NetabaseError::Corrupt { .. })));
+//! let report = store.check_integrity()?;
+//! assert_eq!(report.model("User").unwrap().undecodable.len(), 1);
+//! println!("{report}"); // User: 2 records, 2 index entries, 1 dangling index entries, 1 undecodable records
+//!
+//! // Repair: purge what does not validate, rebuild every index, in one transaction.
+//! let repaired = store.repair(RepairOptions::new().purge_undecodable(true))?;
+//! assert_eq!(repaired.purged(), 1);
+//! assert!(store.check_integrity()?.is_clean());
+//! assert_eq!(users.get_by(User::EMAIL, "a@x")?.len(), 1);
+//! # Ok::<(), NetabaseError>(())
+//! ```
+//!
+//! Damage that still validates as an archive (a changed integer, a record copied under
+//! another key) reads as data unless the store keeps checksums,
+//! [`Checksummed`](crate::Checksummed):
+//!
+//! ```
+//! # use netabase_store::{netabase_definition_module, NetabaseError, RepairOptions, Store};
+//! # use netabase_store::backend::{Backend, BackendError, ReadTable, ReadTransaction, WriteTable, WriteTransaction};
+//! # #[netabase_definition_module(AppDefinition, AppKeys)]
+//! # mod app {
+//! #     #[derive(netabase_store::NetabaseModel, Clone, Debug, PartialEq)]
+//! #     #[netabase(AppDefinition)]
+//! #     pub struct User {
+//! #         #[primary_key]
+//! #         pub id: u64,
+//! #         pub age: u8,
+//! #     }
+//! # }
+//! # use app::*;
+//! use netabase_store::{Checksummed, MemoryBackend};
+//!
+//! let store = Store::<AppDefinition, _>::from_backend(Checksummed::new(MemoryBackend::new()))?;
+//! store.open_tree::<User>().put(User { id: 1, age: 30 })?;
+//!
+//! // Flip one bit of the stored age, below the checksum layer: still a valid archive.
+//! let key = netabase_store::key::key_bytes(&1u64);
+//! let raw = store.backend().inner();
+//! let mut bytes = raw.begin_read()?.open_table("User")?.get(&key)?.unwrap().as_ref().to_vec();
+//! bytes[0] ^= 0x01;
+//! let txn = raw.begin_write()?;
+//! txn.open_table("User")?.insert(&key, &bytes)?;
+//! txn.commit()?;
+//!
+//! let e = store.open_tree::<User>().get(1).unwrap_err();
+//! assert!(matches!(e, NetabaseError::Backend(BackendError::ChecksumMismatch { .. })));
+//! assert_eq!(store.check_integrity()?.model("User").unwrap().undecodable, vec![key]);
+//! # Ok::<(), NetabaseError>(())
+//! ```
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;

@@ -11,6 +11,10 @@
 //! redb, sled, memory and custom backends alike. A store written through it must always be
 //! opened through it: the typed layer records the choice in its format tag and refuses the
 //! other way with a clear error.
+//!
+//! With `netabase_store`: `Store::<Def, Checksummed<RedbBackend>>::open(config)` (through
+//! `BackendStore`), or `Store::from_backend(Checksummed::new(backend))` for any backend; the
+//! `netabase_store::integrity` module docs show damage caught by it.
 
 use std::ops::Bound;
 
