@@ -91,8 +91,11 @@
 //! damaged data file opens without error, holding only the commits before the damage. To
 //! turn that silent loss into an error, a backend opened from a path keeps a record of how
 //! far the database got (module `manifest`): a generation counter and per-table entry counts
-//! inside sled, written atomically with every commit, and the file `netabase.manifest` next
-//! to sled's files, rewritten after every flush that made commits durable.
+//! inside sled, written atomically with every durable commit (a non-durable commit only marks
+//! the record dirty, once, so it costs nothing more; the record catches up at the next durable
+//! commit, flush or clean close, and a dirty record found at open means the counts are taken
+//! again), and the file `netabase.manifest` next to sled's files, rewritten after every flush
+//! that made commits durable.
 //!
 //! Detected, as [`BackendError::Corrupted`] at open:
 //! * **on every open:** sled recovered fewer commits than were made durable: a damaged or
@@ -101,7 +104,9 @@
 //!   manifest (it carries a checksum);
 //! * **with [`SledOptions::check_integrity_on_open`]** (one pass over every table): a table
 //!   whose entry count differs from the count committed with the recovered generation
-//!   (entries lost or added inside sled's files while the generation survived).
+//!   (entries lost or added inside sled's files while the generation survived), unless the
+//!   record was dirty (the last session ended after non-durable commits without a flush or a
+//!   clean close): then the counts are taken again instead of checked.
 //!
 //! Not detected: changed bytes inside a value or key that sled still returns (sled checks its
 //! own segments; the typed layer validates every archive it reads, and `Store::check_integrity`
@@ -296,10 +301,27 @@ pub struct SledBackend {
 struct Tracking {
     tree: Tree,
     file: manifest::ManifestFile,
-    /// The generation and counts of the last commit (writers are serialised).
-    state: Mutex<manifest::Progress>,
+    /// What the last commit reached and what sled's record holds (writers are serialised).
+    state: Mutex<TrackState>,
     /// Serialises manifest writes; holds the generation last written.
     written: Mutex<u64>,
+}
+
+/// The generation record, in memory.
+///
+/// A durable commit writes the record in its own sled transaction. A non-durable one only
+/// marks the record dirty (the first after it was up to date; later ones skip it, which keeps
+/// a non-durable commit as cheap as without the record), and the record is brought up to date
+/// at the next durable commit, flush or clean close. The manifest always states the record's
+/// generation, never more, so the check "sled's record >= manifest" stays exact.
+#[derive(Clone, Default)]
+struct TrackState {
+    /// The generation and counts after the last commit.
+    current: manifest::Progress,
+    /// What sled's record holds (the last time it was written).
+    recorded: manifest::Progress,
+    /// Whether sled's record is marked dirty.
+    dirty: bool,
 }
 
 impl Tracking {
@@ -318,15 +340,24 @@ impl Tracking {
         } else {
             None
         };
-        let recovered = manifest::read_from_sled(tree.as_ref().filter(|_| exists))?;
+        let read = manifest::read_from_sled(tree.as_ref().filter(|_| exists))?;
+        let was_dirty = read.as_ref().is_some_and(|(_, dirty)| *dirty);
+        let recovered = read.map(|(progress, _)| progress);
         let file = manifest::ManifestFile::in_dir(dir);
         let recorded = file.read()?;
         manifest::verify(dir, recovered.as_ref(), recorded.as_ref())?;
-        let counted = match (&recovered, options.check_integrity_on_open) {
+        // A dirty record (the last session ended without bringing it up to date after
+        // non-durable commits) has counts that may lag: count again, and check nothing more.
+        let counted = match (&recovered, options.check_integrity_on_open || was_dirty) {
             (Some(_), false) => None,
             _ => Some(table_counts(db)?),
         };
+        let rewrite = !exists || was_dirty;
         let progress = match recovered {
+            Some(progress) if was_dirty => manifest::Progress {
+                generation: progress.generation,
+                counts: counted.unwrap_or_default(),
+            },
             Some(progress) => {
                 if let Some(actual) = &counted {
                     manifest::verify_counts(dir, &progress, actual)?;
@@ -343,19 +374,30 @@ impl Tracking {
             // Read-only, and sled holds no record: nothing is written, so nothing to track.
             return Ok(None);
         };
-        if !exists {
-            for (name, count) in &progress.counts {
-                tree.insert(manifest::count_key(name), &count.to_be_bytes())
-                    .map_err(map_sled_error)?;
+        if rewrite && !options.read_only {
+            let mut batch = sled::Batch::default();
+            if was_dirty {
+                // Tables counted before may be empty now: their old counts must go.
+                for key in tree.scan_prefix(manifest::COUNT_PREFIX).keys() {
+                    batch.remove(key.map_err(map_sled_error)?);
+                }
             }
-            tree.insert(manifest::GENERATION_KEY, &progress.generation.to_be_bytes())
-                .map_err(map_sled_error)?;
+            for (name, count) in &progress.counts {
+                batch.insert(manifest::count_key(name), &count.to_be_bytes());
+            }
+            batch.insert(manifest::GENERATION_KEY, &progress.generation.to_be_bytes());
+            batch.insert(manifest::DIRTY_KEY, &0u64.to_be_bytes());
+            tree.apply_batch(batch).map_err(map_sled_error)?;
             db.flush().map_err(map_sled_error)?;
         }
         let tracking = Tracking {
             tree,
             file,
-            state: Mutex::new(progress.clone()),
+            state: Mutex::new(TrackState {
+                current: progress.clone(),
+                recorded: progress.clone(),
+                dirty: was_dirty && options.read_only,
+            }),
             written: Mutex::new(recorded.as_ref().map_or(0, |m| m.generation)),
         };
         if !options.read_only && recorded.as_ref() != Some(&progress) {
@@ -376,12 +418,36 @@ impl Tracking {
         Ok(())
     }
 
-    /// The progress of the last commit.
-    fn snapshot(&self) -> manifest::Progress {
+    /// The record state.
+    fn snapshot(&self) -> TrackState {
         self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Brings sled's record up to the last commit if it is dirty (one atomic batch on the
+    /// record's tree); returns what the record holds. The caller holds the writer lock, so no
+    /// commit runs meanwhile.
+    fn catch_up(&self) -> Result<manifest::Progress> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.dirty {
+            let mut batch = sled::Batch::default();
+            for (name, count) in &state.current.counts {
+                if state.recorded.counts.get(name) != Some(count) {
+                    batch.insert(manifest::count_key(name), &count.to_be_bytes());
+                }
+            }
+            batch.insert(
+                manifest::GENERATION_KEY,
+                &state.current.generation.to_be_bytes(),
+            );
+            batch.insert(manifest::DIRTY_KEY, &0u64.to_be_bytes());
+            self.tree.apply_batch(batch).map_err(map_sled_error)?;
+            state.recorded = state.current.clone();
+            state.dirty = false;
+        }
+        Ok(state.recorded.clone())
     }
 }
 
@@ -612,6 +678,12 @@ impl Drop for SledBackend {
     /// of [`db`](SledBackend::db) kept alive holds the files open: drop then gives up after
     /// the timeout.
     fn drop(&mut self) {
+        // A clean close brings the generation record up to date (after non-durable commits),
+        // so the next open need not count every table again. Best effort: a failure here only
+        // means that count.
+        if self.tracking.as_ref().is_some_and(|t| t.snapshot().dirty) && !self.read_only {
+            let _ = self.flush();
+        }
         write_lock(&self.trees).clear();
         // The generation tree shares sled's files with the database: close it first, or the
         // files stay open until this function has waited out its timeout.
@@ -674,13 +746,23 @@ impl Backend for SledBackend {
     /// Flushes sled's log (write and fsync): every commit so far becomes durable. Does not
     /// wait for a running write transaction (its writes are not in sled until it commits).
     fn flush(&self) -> Result<()> {
-        let progress = self.tracking.as_ref().map(Tracking::snapshot);
+        let Some(tracking) = &self.tracking else {
+            return self.db().flush().map(drop).map_err(map_sled_error);
+        };
+        // Bring the record up to date, unless a write transaction is running (then its
+        // commit, or the next flush, will): never wait for it, a flush may come from the
+        // thread that holds it.
+        let recorded = match self.writer.try_lock() {
+            Ok(_writer) => tracking.catch_up()?,
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                let _writer = p.into_inner();
+                tracking.catch_up()?
+            }
+            Err(std::sync::TryLockError::WouldBlock) => tracking.snapshot().recorded,
+        };
         self.db().flush().map_err(map_sled_error)?;
-        match (&self.tracking, progress) {
-            // Everything up to `progress` is durable now (perhaps more).
-            (Some(tracking), Some(progress)) => tracking.record(&progress),
-            _ => Ok(()),
-        }
+        // Everything up to `recorded` is durable now (perhaps more).
+        tracking.record(&recorded)
     }
 }
 
@@ -969,11 +1051,16 @@ impl WriteTransaction for SledWriteTxn<'_> {
             return Ok(());
         }
         let tracking = self.backend.tracking.as_ref();
+        let durable = self.backend.durability == SledDurability::Immediate;
         let mut trees: Vec<Tree> = plans.iter().map(|(_, tree, _, _)| tree.clone()).collect();
-        let base = tracking.map(Tracking::snapshot);
-        if let Some(tracking) = tracking {
+        let state = tracking.map(Tracking::snapshot);
+        // A durable commit writes the record; a non-durable one only marks it dirty, and
+        // only if it is not already (see `TrackState`).
+        let touch_record = state.as_ref().is_some_and(|s| durable || !s.dirty);
+        if let (Some(tracking), true) = (tracking, touch_record) {
             trees.push(tracking.tree.clone());
         }
+        let base = state.as_ref().map(|s| s.current.clone());
         let applied = Transactional::<Infallible>::transaction(
             trees.as_slice(),
             |views: &Vec<TransactionalTree>| -> std::result::Result<
@@ -1001,25 +1088,42 @@ impl WriteTransaction for SledWriteTxn<'_> {
                     }
                     next.counts.insert(name.clone(), count);
                 }
-                if let (Some(record), Some(_)) = (views.get(plans.len()), &base) {
-                    next.generation += 1;
-                    for (name, _, _, _) in &plans {
-                        let count = next.counts.get(name).copied().unwrap_or(0);
-                        record.insert(manifest::count_key(name), &count.to_be_bytes())?;
+                next.generation += 1;
+                if let (Some(record), Some(state)) = (views.get(plans.len()), &state) {
+                    if durable {
+                        // Every count that differs from the record: this commit's tables and
+                        // those of non-durable commits since the record was written.
+                        for (name, count) in &next.counts {
+                            if state.recorded.counts.get(name) != Some(count) {
+                                record.insert(manifest::count_key(name), &count.to_be_bytes())?;
+                            }
+                        }
+                        record.insert(manifest::GENERATION_KEY, &next.generation.to_be_bytes())?;
+                        if state.dirty {
+                            record.insert(manifest::DIRTY_KEY, &0u64.to_be_bytes())?;
+                        }
+                    } else {
+                        record.insert(manifest::DIRTY_KEY, &1u64.to_be_bytes())?;
                     }
-                    record.insert(manifest::GENERATION_KEY, &next.generation.to_be_bytes())?;
                 }
                 Ok(next)
             },
         );
         let next = applied.map_err(map_transaction_error)?;
         if let Some(tracking) = tracking {
-            *tracking
+            let mut state = tracking
                 .state
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = next.clone();
+                .unwrap_or_else(PoisonError::into_inner);
+            state.current = next.clone();
+            if durable {
+                state.recorded = next.clone();
+                state.dirty = false;
+            } else {
+                state.dirty = true;
+            }
         }
-        if self.backend.durability == SledDurability::Immediate {
+        if durable {
             self.backend.db().flush().map_err(map_sled_error)?;
             if let Some(tracking) = tracking {
                 tracking.record(&next)?;

@@ -37,6 +37,12 @@ pub(crate) const GENERATION_KEY: &[u8] = b"generation";
 /// The prefix of a table's count key in [`GENERATION_TREE`] (`count/<table>` -> `u64` BE).
 pub(crate) const COUNT_PREFIX: &[u8] = b"count/";
 
+/// The key of the "dirty" flag in [`GENERATION_TREE`] (a big-endian `u64`, 0 or 1): set by
+/// the first non-durable commit after the record was brought up to date, cleared when it is
+/// again (a durable commit, a flush, a clean close). While it is set, sled may hold commits
+/// the generation and counts do not include yet.
+pub(crate) const DIRTY_KEY: &[u8] = b"dirty";
+
 /// The manifest's file name inside the database directory.
 pub(crate) const FILE_NAME: &str = "netabase.manifest";
 
@@ -64,13 +70,15 @@ fn corrupted(message: String) -> BackendError {
     BackendError::Corrupted { message }
 }
 
-/// Reads the progress sled itself holds (`None` if it holds no generation tree).
-pub(crate) fn read_from_sled(tree: Option<&Tree>) -> Result<Option<Progress>> {
+/// Reads the progress sled itself holds (`None` if it holds no generation tree), and whether
+/// it is marked dirty (see [`DIRTY_KEY`]).
+pub(crate) fn read_from_sled(tree: Option<&Tree>) -> Result<Option<(Progress, bool)>> {
     let Some(tree) = tree else {
         return Ok(None);
     };
     let mut progress = Progress::default();
     let mut seen_generation = false;
+    let mut dirty = false;
     for item in tree.iter() {
         let (key, value) = item.map_err(crate::map_sled_error)?;
         let bad = || corrupted(format!("sled's generation record has a bad entry {key:?}"));
@@ -78,6 +86,8 @@ pub(crate) fn read_from_sled(tree: Option<&Tree>) -> Result<Option<Progress>> {
         if key.as_ref() == GENERATION_KEY {
             progress.generation = number;
             seen_generation = true;
+        } else if key.as_ref() == DIRTY_KEY {
+            dirty = number != 0;
         } else if let Some(name) = key.strip_prefix(COUNT_PREFIX) {
             let name = std::str::from_utf8(name).map_err(|_| bad())?;
             progress.counts.insert(name.to_owned(), number);
@@ -85,7 +95,7 @@ pub(crate) fn read_from_sled(tree: Option<&Tree>) -> Result<Option<Progress>> {
             return Err(bad());
         }
     }
-    Ok(seen_generation.then_some(progress))
+    Ok(seen_generation.then_some((progress, dirty)))
 }
 
 /// The manifest file of a database directory.
