@@ -307,6 +307,17 @@ struct Tracking {
     written: Mutex<u64>,
 }
 
+/// What a commit needs from the record's state (see [`SledWriteTxn::commit`]).
+struct RecordBase {
+    generation: u64,
+    dirty: bool,
+    /// The current count of each table the commit writes, in the commit's order.
+    counts: Vec<u64>,
+    /// Counts that differ from what sled's record holds (for a durable commit after
+    /// non-durable ones).
+    stale: Vec<(String, u64)>,
+}
+
 /// The generation record, in memory.
 ///
 /// A durable commit writes the record in its own sled transaction. A non-durable one only
@@ -1053,26 +1064,56 @@ impl WriteTransaction for SledWriteTxn<'_> {
         let tracking = self.backend.tracking.as_ref();
         let durable = self.backend.durability == SledDurability::Immediate;
         let mut trees: Vec<Tree> = plans.iter().map(|(_, tree, _, _)| tree.clone()).collect();
-        let state = tracking.map(Tracking::snapshot);
+        // What the record needs from its state, read under the lock without cloning its maps.
+        let base = tracking.map(|tracking| {
+            let state = tracking
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            RecordBase {
+                generation: state.current.generation,
+                dirty: state.dirty,
+                counts: plans
+                    .iter()
+                    .map(|(name, ..)| state.current.counts.get(name).copied().unwrap_or(0))
+                    .collect(),
+                // Counts of the non-durable commits since the record was written, which a
+                // durable commit writes too.
+                stale: if durable && state.dirty {
+                    state
+                        .current
+                        .counts
+                        .iter()
+                        .filter(|(name, count)| state.recorded.counts.get(*name) != Some(count))
+                        .map(|(name, count)| (name.clone(), *count))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        });
         // A durable commit writes the record; a non-durable one only marks it dirty, and
         // only if it is not already (see `TrackState`).
-        let touch_record = state.as_ref().is_some_and(|s| durable || !s.dirty);
+        let touch_record = base.as_ref().is_some_and(|b| durable || !b.dirty);
         if let (Some(tracking), true) = (tracking, touch_record) {
             trees.push(tracking.tree.clone());
         }
-        let base = state.as_ref().map(|s| s.current.clone());
         let applied = Transactional::<Infallible>::transaction(
             trees.as_slice(),
             |views: &Vec<TransactionalTree>| -> std::result::Result<
-                manifest::Progress,
+                Vec<u64>,
                 ConflictableTransactionError<Infallible>,
             > {
-                let mut next = base.clone().unwrap_or_default();
-                for (view, (name, _, state, cleared_keys)) in views.iter().zip(&plans) {
-                    let mut count = next.counts.get(name).copied().unwrap_or(0);
+                let mut counts = match &base {
+                    Some(base) => base.counts.clone(),
+                    None => vec![0; plans.len()],
+                };
+                for ((view, (_, _, state, cleared_keys)), count) in
+                    views.iter().zip(&plans).zip(counts.iter_mut())
+                {
                     for key in cleared_keys {
                         if view.remove(key.clone())?.is_some() {
-                            count = count.saturating_sub(1);
+                            *count = count.saturating_sub(1);
                         }
                     }
                     for (key, value) in &state.writes {
@@ -1081,52 +1122,60 @@ impl WriteTransaction for SledWriteTxn<'_> {
                             None => view.remove(key.as_slice())?,
                         };
                         match (old.is_some(), value.is_some()) {
-                            (false, true) => count += 1,
-                            (true, false) => count = count.saturating_sub(1),
+                            (false, true) => *count += 1,
+                            (true, false) => *count = count.saturating_sub(1),
                             _ => {}
                         }
                     }
-                    next.counts.insert(name.clone(), count);
                 }
-                next.generation += 1;
-                if let (Some(record), Some(state)) = (views.get(plans.len()), &state) {
+                if let (Some(record), Some(base)) = (views.get(plans.len()), &base) {
                     if durable {
-                        // Every count that differs from the record: this commit's tables and
-                        // those of non-durable commits since the record was written.
-                        for (name, count) in &next.counts {
-                            if state.recorded.counts.get(name) != Some(count) {
-                                record.insert(manifest::count_key(name), &count.to_be_bytes())?;
-                            }
+                        for (name, count) in &base.stale {
+                            record.insert(manifest::count_key(name), &count.to_be_bytes())?;
                         }
-                        record.insert(manifest::GENERATION_KEY, &next.generation.to_be_bytes())?;
-                        if state.dirty {
+                        for ((name, ..), count) in plans.iter().zip(&counts) {
+                            record.insert(manifest::count_key(name), &count.to_be_bytes())?;
+                        }
+                        let generation = base.generation + 1;
+                        record.insert(manifest::GENERATION_KEY, &generation.to_be_bytes())?;
+                        if base.dirty {
                             record.insert(manifest::DIRTY_KEY, &0u64.to_be_bytes())?;
                         }
                     } else {
                         record.insert(manifest::DIRTY_KEY, &1u64.to_be_bytes())?;
                     }
                 }
-                Ok(next)
+                Ok(counts)
             },
         );
-        let next = applied.map_err(map_transaction_error)?;
-        if let Some(tracking) = tracking {
+        let counts = applied.map_err(map_transaction_error)?;
+        let recorded = tracking.and_then(|tracking| {
             let mut state = tracking
                 .state
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            state.current = next.clone();
+            state.current.generation += 1;
+            for ((name, ..), count) in plans.iter().zip(counts) {
+                match state.current.counts.get_mut(name) {
+                    Some(stored) => *stored = count,
+                    None => {
+                        state.current.counts.insert(name.clone(), count);
+                    }
+                }
+            }
             if durable {
-                state.recorded = next.clone();
+                state.recorded = state.current.clone();
                 state.dirty = false;
+                Some(state.recorded.clone())
             } else {
                 state.dirty = true;
+                None
             }
-        }
+        });
         if durable {
             self.backend.db().flush().map_err(map_sled_error)?;
-            if let Some(tracking) = tracking {
-                tracking.record(&next)?;
+            if let (Some(tracking), Some(recorded)) = (tracking, recorded) {
+                tracking.record(&recorded)?;
             }
         }
         Ok(())
