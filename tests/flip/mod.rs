@@ -435,8 +435,11 @@ fn judge_lookup(
         let mut entry = prefix.to_vec();
         entry.extend(key_bytes(id));
         let value_flipped = damage.values.contains(&key_bytes(id));
+        // An entry flipped away, or one another flipped entry landed on (its value, with
+        // checksums its checksum, overwritten: read as `ChecksumMismatch`, judged above).
+        let entry_damaged = damage.removed.contains(&entry) || damage.bad_entries.contains(&entry);
         assert!(
-            damage.removed.contains(&entry) || value_flipped,
+            entry_damaged || value_flipped,
             "{what}: missed intact record {doc:?}"
         );
         missed |= !value_flipped;
