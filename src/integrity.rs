@@ -378,12 +378,14 @@ impl<M: NetabaseModelTrait, T: WriteTable> Tree<'_, M, T> {
         let mut dangling = Vec::new();
         if let Some(index) = &index {
             for item in index.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
-                let key = match scanned(item)? {
-                    Scanned::Entry(key, _) => key.as_ref().to_vec(),
-                    Scanned::BadChecksum(key) => key,
-                };
-                if M::index_entry_primary_key(&key) == Some(pk) {
-                    dangling.push(key);
+                let names_pk = |key: &[u8]| M::index_entry_primary_key(key) == Some(pk);
+                match scanned(item)? {
+                    // Only the entries naming `pk` are copied, not every key scanned.
+                    Scanned::Entry(key, _) if names_pk(key.as_ref()) => {
+                        dangling.push(key.as_ref().to_vec());
+                    }
+                    Scanned::BadChecksum(key) if names_pk(&key) => dangling.push(key),
+                    _ => {}
                 }
             }
         }
