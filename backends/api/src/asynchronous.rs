@@ -4,8 +4,8 @@
 //! transactions, guards borrowed from their table handle), with every operation a future, for
 //! backends whose engine is asynchronous (IndexedDB in the browser). [`SyncAsAsync`] makes every
 //! synchronous [`Backend`] an [`AsyncBackend`], so code written against this contract runs on
-//! redb, sled and memory unchanged; the [`async_conformance`](crate::async_conformance) kit
-//! checks any implementation.
+//! redb, sled and memory unchanged; the async conformance kit (`async_conformance`, feature
+//! `conformance`) checks any implementation.
 //!
 //! Two differences from the synchronous contract:
 //!

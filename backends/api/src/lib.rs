@@ -20,17 +20,31 @@
 //!
 //! Implement [`Backend`], [`ReadTransaction`], [`WriteTransaction`], [`ReadTable`] and
 //! [`WriteTable`], state what the backend guarantees in [`Capabilities`], and run the
-//! [`conformance`] kit against it with [`conformance_tests!`]. Nothing else is needed: the
-//! typed layer works on any backend that passes the kit.
+//! conformance kit against it with `conformance_tests!` (and the async kit with
+//! `async_conformance_tests!`). Nothing else is needed: the typed layer works on any backend
+//! that passes the kit.
+//!
+//! # Features
+//!
+//! * `conformance` (off by default): the conformance kit, modules `conformance` and
+//!   `async_conformance` and their macros. It is test code: a backend crate enables it in its
+//!   dev-dependencies,
+//!   `netabase_backend_api = { version = "0.1", features = ["conformance"] }`.
 #![deny(unsafe_code)]
 // The one unsafe item: the `StableBytes` promise (a marker trait, no unsafe code runs here).
 
 mod error;
 
-pub mod async_conformance;
 pub mod asynchronous;
 pub mod checksum;
+#[cfg(feature = "conformance")]
 pub mod conformance;
+
+/// The async conformance kit (feature `conformance`): the sync kit's checks through the async
+/// contract. Its home is [`conformance::asynchronous`]; this is the path the macros and the
+/// backend crates use.
+#[cfg(feature = "conformance")]
+pub use conformance::asynchronous as async_conformance;
 
 pub use asynchronous::{
     AsyncBackend, AsyncReadTable, AsyncReadTransaction, AsyncWriteTable, AsyncWriteTransaction,
