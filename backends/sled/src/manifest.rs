@@ -80,7 +80,7 @@ pub(crate) fn read_from_sled(tree: Option<&Tree>) -> Result<Option<(Progress, bo
     let mut seen_generation = false;
     let mut dirty = false;
     for item in tree.iter() {
-        let (key, value) = item.map_err(crate::map_sled_error)?;
+        let (key, value) = item.map_err(crate::error::map_sled_error)?;
         let bad = || corrupted(format!("sled's generation record has a bad entry {key:?}"));
         let number = decode_u64(&value).ok_or_else(bad)?;
         if key.as_ref() == GENERATION_KEY {
