@@ -61,6 +61,7 @@
 use core::fmt;
 
 mod arg;
+pub(crate) mod entries;
 mod impls;
 pub use arg::{KeyArg, KeyRange};
 
