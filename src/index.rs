@@ -64,9 +64,10 @@ impl IndexPlanner {
         self.plan()
     }
 
-    /// Plans the transition between two entry sets filled by the caller (used by the
-    /// model tests and fuzz targets, which build entries without a model type).
-    pub fn plan_entries(
+    /// Plans the transition between two entry sets filled by the caller (the unit tests
+    /// below build entries without a model type).
+    #[cfg(test)]
+    pub(crate) fn plan_entries(
         &mut self,
         fill: impl FnOnce(&mut IndexEntries, &mut IndexEntries),
     ) -> IndexPlan<'_> {
