@@ -16,7 +16,8 @@ use crate::tree::poison_on_err;
 impl<'t, M: NetabaseModelTrait, T: AsyncWriteTable> AsyncTree<'t, M, T> {
     /// Inserts `model`, or replaces the record with the same primary key, and updates every
     /// secondary index in the same transaction. A unique key held by another record is
-    /// [`NetabaseError::UniqueViolation`] and nothing of this put is written.
+    /// [`NetabaseError::UniqueViolation`](crate::NetabaseError::UniqueViolation) and nothing
+    /// of this put is written.
     pub async fn put(&mut self, model: impl Borrow<M>) -> Result<()> {
         let model = model.borrow();
         self.steps.start_put(model)?;

@@ -68,7 +68,7 @@ const MODEL_PREFIX: &[u8] = b"model:";
 const RECORD_HEADER: &str = "netabase-model 2";
 
 /// How far a migration has come, reported to the callback of
-/// [`Store::from_backend_with_progress`].
+/// [`Store::from_backend_with_progress`](crate::Store::from_backend_with_progress).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MigrationProgress {

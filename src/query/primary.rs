@@ -12,7 +12,7 @@ use crate::key::{KeyNewtype, KeyPrefix, KeyRange};
 use crate::traits::model::NetabaseModelTrait;
 use crate::tree::Tree;
 
-/// A query over a tree's records by primary key; see the [module docs](self).
+/// A query over a tree's records by primary key; see the [module docs](crate::query).
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]
 pub struct PrimaryQuery<'a, 't, M: NetabaseModelTrait, T> {
     tree: &'a Tree<'t, M, T>,

@@ -35,7 +35,7 @@ impl PkAt {
     }
 }
 
-/// A query over a tree's records by one secondary key `K`; see the [module docs](self).
+/// A query over a tree's records by one secondary key `K`; see the [module docs](crate::query).
 ///
 /// Results come in `(secondary value, primary key)` order.
 #[must_use = "a query does nothing until `iter`, `page` or `count` runs it"]

@@ -131,7 +131,7 @@ where
     /// Every record with its primary key, in primary-key order, read in one transaction.
     ///
     /// The records are collected before iteration starts (an auto-commit handle holds no
-    /// transaction open); iterate a [`ReadTxn`] tree to stream in place instead.
+    /// transaction open); iterate a [`ReadTxn`](crate::ReadTxn) tree to stream in place instead.
     pub fn iter(
         &self,
     ) -> impl ExactSizeIterator<Item = Result<(M::PrimaryKey, M)>> + DoubleEndedIterator + use<D, B, M>
