@@ -1,4 +1,8 @@
 //! Typed trees: one model's records and secondary index inside one transaction.
+//!
+//! This module holds the tree, its point reads and its writes; the reads that run as queries
+//! (`get_by`, `iter`, `range`, `query`, ...) are in `query/lookups.rs`, a layer above, so the
+//! tree does not depend on the query types.
 
 use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};

@@ -11,7 +11,7 @@ use crate::error::NetabaseError;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum KadError {
-    /// A limit of [`MemoryStoreConfig`] refused the write; nothing was written.
+    /// A limit of [`MemoryStoreConfig`](store::MemoryStoreConfig) refused the write; nothing was written.
     Limit(store::Error),
     /// The store failed, or stored bytes are corrupt ([`NetabaseError::Corrupt`]).
     Store(NetabaseError),

@@ -1,4 +1,4 @@
-//! A libp2p Kademlia [`RecordStore`] over any backend (feature `libp2p`, alias
+//! A libp2p Kademlia [`RecordStore`](libp2p::kad::store::RecordStore) over any backend (feature `libp2p`, alias
 //! `record-store`).
 //!
 //! [`KadStore`] keeps a DHT node's records, provider records and locally provided keys in
@@ -15,7 +15,7 @@
 //! Every operation runs in one transaction of the store; the `*_in` methods take the
 //! caller's [`WriteTxn`], so a DHT record and the user's models can change atomically.
 //!
-//! * **Expiry survives restarts.** libp2p's deadlines are monotonic [`Instant`]s, which mean
+//! * **Expiry survives restarts.** libp2p's deadlines are monotonic [`Instant`](std::time::Instant)s, which mean
 //!   nothing after a restart; they are stored as wall-clock time (nanoseconds since the Unix
 //!   epoch) and mapped back to an `Instant` on load. Expired records and providers are never
 //!   handed out, do not count against the limits, and are removed on open, when a limit is
@@ -23,7 +23,7 @@
 //! * **Records from the network are untrusted.** The limits of libp2p's `MemoryStore`
 //!   ([`MemoryStoreConfig`]: records, value bytes, providers per key, provider keys) are
 //!   enforced with the same [`store::Error`]s and the same rules. Bytes in the tables that do
-//!   not decode are [`NetabaseError::Corrupt`], never a panic.
+//!   not decode are [`NetabaseError::Corrupt`](crate::NetabaseError::Corrupt), never a panic.
 //!
 //! # Errors through the `RecordStore` trait
 //!
