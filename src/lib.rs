@@ -111,6 +111,7 @@ pub mod key;
 mod meta;
 pub mod query;
 pub mod schema;
+mod scratch;
 mod steps;
 mod store;
 pub mod subscribe;

@@ -44,8 +44,8 @@ pub mod model {
     use rkyv::ser::allocator::ArenaHandle;
     use rkyv::{Archive, Deserialize, Portable, Serialize};
 
-    use crate::index::IndexEntries;
     use crate::key::KeyNewtype;
+    use crate::key::entries::IndexEntries;
     use crate::traits::definition::NetabaseDefinitionTrait;
 
     /// How a secondary key's entries come from a record.

@@ -1,18 +1,22 @@
 //! Typed trees: one model's records and secondary index inside one transaction.
+//!
+//! This module holds the tree, its point reads and its writes; the reads that run as queries
+//! (`get_by`, `iter`, `range`, `query`, ...) are in `query/lookups.rs`, a layer above, so the
+//! tree does not depend on the query types.
 
 use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::error::{NetabaseError, Result};
 use crate::guard::{Ref, deserialize_archived};
-use crate::key::{KeyArg, KeyRange, push_prefix_successor};
-use crate::query::{Iter, PrimaryQuery, SecondaryIter, SecondaryQuery};
+use crate::key::{KeyArg, push_prefix_successor};
+use crate::scratch::ScratchSlot;
 use crate::steps::{UNIQUE_CHECK_READS, UniqueCheck, Write, WriteSteps};
 use crate::subscribe::{Capture, RawChange};
-use crate::traits::model::{KeyField, NetabaseModelTrait, SecondaryKey, SecondaryLookup};
+use crate::traits::model::NetabaseModelTrait;
 use netabase_backend_api::{Direction, ReadTable, WriteTable};
 
 /// A record read from a tree whose tables are `T`.
@@ -47,30 +51,6 @@ pub struct Tree<'t, M: NetabaseModelTrait, T> {
     /// concurrent commit made stale instead of calling them inconsistent.
     read_committed: bool,
     _model: PhantomData<fn() -> M>,
-}
-
-/// One store's spare write buffers. Writers are serialised, so one slot is enough; a second
-/// tree open at the same time simply starts with empty buffers.
-#[derive(Default)]
-pub(crate) struct ScratchSlot(Mutex<Option<WriteSteps>>);
-
-impl ScratchSlot {
-    fn take(&self) -> WriteSteps {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut slot| slot.take())
-            .unwrap_or_default()
-    }
-
-    fn give_back(&self, scratch: WriteSteps) {
-        // A poisoned lock only loses the buffers; the next tree allocates new ones.
-        if let Ok(mut slot) = self.0.lock()
-            && slot.is_none()
-        {
-            *slot = Some(scratch);
-        }
-    }
 }
 
 impl<M: NetabaseModelTrait, T> Drop for Tree<'_, M, T> {
@@ -132,84 +112,6 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         Ok(self.primary.get(&buf)?.is_some())
     }
 
-    /// Every record holding the secondary key value `key`, in primary-key order.
-    ///
-    /// `key` is the key enum (`UserSecondaryKeys::Email(..)`), one key newtype
-    /// (`UserEmailSecondaryKey(..)`), or a reference to either; [`get_by`](Self::get_by)
-    /// is the short form that takes the value by reference.
-    pub fn get_by_secondary_key(
-        &self,
-        key: impl SecondaryLookup<M>,
-    ) -> Result<SecondaryIter<'_, M, T>> {
-        self.lookup(key.lookup_tag(), |out| key.encode_lookup_value(out))
-    }
-
-    /// Every record whose secondary key `K` holds `value`, in primary-key order: the short
-    /// form of [`get_by_secondary_key`](Self::get_by_secondary_key), with the key named by
-    /// its generated constant and the value in any borrowed form.
-    ///
-    /// `posts.get_by(Post::AUTHOR_ID, 1)`, `users.get_by(User::EMAIL, "a@x")`: the value is
-    /// encoded straight into the tree's reused buffer, so a warm lookup allocates nothing.
-    pub fn get_by<K: SecondaryKey<M>>(
-        &self,
-        _key: KeyField<K>,
-        value: impl KeyArg<K>,
-    ) -> Result<SecondaryIter<'_, M, T>> {
-        self.lookup(K::TAG, |out| value.encode_as(out))
-    }
-
-    /// How many records hold `value` in the secondary key `K` (reads only the index).
-    pub fn count_by<K: SecondaryKey<M>>(
-        &self,
-        key: KeyField<K>,
-        value: impl KeyArg<K>,
-    ) -> Result<u64> {
-        self.get_by(key, value)?.count_entries()
-    }
-
-    fn lookup(
-        &self,
-        tag: u8,
-        encode_value: impl FnOnce(&mut Vec<u8>),
-    ) -> Result<SecondaryIter<'_, M, T>> {
-        let Some(index) = &self.index else {
-            return Ok(SecondaryIter::new(None, &self.primary, 0, false));
-        };
-        let mut buf = self.keys.borrow_mut();
-        buf.clear();
-        buf.push(tag);
-        encode_value(&mut buf);
-        let prefix_len = buf.len();
-        let successor = push_prefix_successor(&mut buf, 0);
-        let lower = buf.get(..prefix_len).unwrap_or_default();
-        let upper = successor
-            .and_then(|at| buf.get(at..))
-            .map_or(Bound::Unbounded, Bound::Excluded);
-        let range = index.range(Bound::Included(lower), upper, Direction::Forward)?;
-        Ok(SecondaryIter::new(
-            Some(range),
-            &self.primary,
-            prefix_len,
-            self.read_committed,
-        ))
-    }
-
-    /// For each secondary key value, in order, the records holding it.
-    pub fn get_many_by_secondary_keys<I>(&self, keys: I) -> Result<Vec<Vec<TreeRef<'_, M, T>>>>
-    where
-        I: IntoIterator,
-        I::Item: SecondaryLookup<M>,
-    {
-        keys.into_iter()
-            .map(|k| self.get_by_secondary_key(k)?.collect())
-            .collect()
-    }
-
-    /// How many records hold the secondary key value `key` (reads only the index).
-    pub fn count_by_secondary_key(&self, key: impl SecondaryLookup<M>) -> Result<u64> {
-        self.get_by_secondary_key(key)?.count_entries()
-    }
-
     /// The records stored under `keys`, in order (`None` where there is none).
     pub fn get_many<I>(&self, keys: I) -> Result<Vec<Option<TreeRef<'_, M, T>>>>
     where
@@ -219,34 +121,9 @@ impl<'t, M: NetabaseModelTrait, T: ReadTable> Tree<'t, M, T> {
         keys.into_iter().map(|k| self.get(k)).collect()
     }
 
-    /// A query over records by primary key: ranges, prefixes, reverse order, limits and
-    /// cursor pagination. See [`PrimaryQuery`].
-    pub fn query(&self) -> PrimaryQuery<'_, 't, M, T> {
-        PrimaryQuery::new(self)
-    }
-
-    /// A query over records by the secondary key `K` (`UserEmailSecondaryKey`): exact
-    /// values, ranges, prefixes, reverse order, limits and cursor pagination. See
-    /// [`SecondaryQuery`].
-    pub fn query_by<K: SecondaryKey<M>>(&self) -> SecondaryQuery<'_, 't, M, T, K> {
-        SecondaryQuery::new(self)
-    }
-
-    /// Every record, in primary-key order.
-    pub fn iter(&self) -> Result<Iter<'_, M, T>> {
-        self.query().iter()
-    }
-
-    /// The records whose primary keys lie in `range` (any Rust range of primary keys, such
-    /// as `UserPrimaryKey(10)..UserPrimaryKey(20)`, `10..20`, `..=UserPrimaryKey(5)` or
-    /// `..`), in primary-key order.
-    pub fn range(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Iter<'_, M, T>> {
-        self.query().range(range).iter()
-    }
-
-    /// Like [`range`](Self::range), in descending primary-key order.
-    pub fn range_rev(&self, range: impl KeyRange<M::PrimaryKey>) -> Result<Iter<'_, M, T>> {
-        self.query().range(range).rev().iter()
+    /// The tree's reused key buffer (lookups encode into it).
+    pub(crate) fn key_buf(&self) -> &RefCell<Vec<u8>> {
+        &self.keys
     }
 
     pub(crate) fn primary_table(&self) -> &T {

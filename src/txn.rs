@@ -6,10 +6,11 @@ use std::marker::PhantomData;
 use netabase_backend_api::{Backend, ReadTransaction, WriteTransaction};
 
 use crate::error::{NetabaseError, Result};
+use crate::scratch::ScratchSlot;
 use crate::subscribe::{Capture, Feed};
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::traits::model::NetabaseModelTrait;
-use crate::tree::{ScratchSlot, Tree};
+use crate::tree::Tree;
 
 /// The tree type of a read transaction over backend `B`.
 pub type ReadTree<'t, 'db, M, B> =

@@ -1,4 +1,4 @@
-//! A libp2p Kademlia [`RecordStore`] over any backend (feature `libp2p`, alias
+//! A libp2p Kademlia [`RecordStore`](libp2p::kad::store::RecordStore) over any backend (feature `libp2p`, alias
 //! `record-store`).
 //!
 //! [`KadStore`] keeps a DHT node's records, provider records and locally provided keys in
@@ -15,7 +15,7 @@
 //! Every operation runs in one transaction of the store; the `*_in` methods take the
 //! caller's [`WriteTxn`], so a DHT record and the user's models can change atomically.
 //!
-//! * **Expiry survives restarts.** libp2p's deadlines are monotonic [`Instant`]s, which mean
+//! * **Expiry survives restarts.** libp2p's deadlines are monotonic [`Instant`](std::time::Instant)s, which mean
 //!   nothing after a restart; they are stored as wall-clock time (nanoseconds since the Unix
 //!   epoch) and mapped back to an `Instant` on load. Expired records and providers are never
 //!   handed out, do not count against the limits, and are removed on open, when a limit is
@@ -23,7 +23,7 @@
 //! * **Records from the network are untrusted.** The limits of libp2p's `MemoryStore`
 //!   ([`MemoryStoreConfig`]: records, value bytes, providers per key, provider keys) are
 //!   enforced with the same [`store::Error`]s and the same rules. Bytes in the tables that do
-//!   not decode are [`NetabaseError::Corrupt`], never a panic.
+//!   not decode are [`NetabaseError::Corrupt`](crate::NetabaseError::Corrupt), never a panic.
 //!
 //! # Errors through the `RecordStore` trait
 //!
@@ -38,26 +38,30 @@
 //! The trait's methods each begin their own transaction: do not hold a write transaction of
 //! the same store on the thread that polls the swarm (the trait's write would wait for it).
 
+mod convert;
+mod error;
 pub mod format;
+mod record_store;
 
-use std::borrow::Cow;
-use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use libp2p::kad::store::{self, MemoryStoreConfig, RecordStore};
+use libp2p::PeerId;
+use libp2p::kad::store::{self, MemoryStoreConfig};
 use libp2p::kad::{ProviderRecord, Record, RecordKey};
-use libp2p::{Multiaddr, PeerId};
 use netabase_backend_api::{
-    Backend, BackendError, Direction, ReadTable, ReadTransaction, WriteTable, WriteTransaction,
+    Backend, Direction, ReadTable, ReadTransaction, WriteTable, WriteTransaction,
 };
 
-use crate::error::NetabaseError;
 use crate::store::Store;
 use crate::traits::definition::NetabaseDefinitionTrait;
 use crate::txn::WriteTxn;
-use format::{FormatError, StoredProvider, StoredRecord};
+use convert::{
+    Clock, decode_providers_at, encode_err, is_new_beyond, len_usize, provider_to_stored,
+    purge_records, record_to_stored, stored_to_provider, stored_to_record, write_providers,
+};
+use error::corrupt;
+pub use error::{KadError, KadResult};
 
 /// The table of records.
 pub const RECORDS_TABLE: &str = "__netabase_kad_records";
@@ -69,215 +73,6 @@ pub const PROVIDED_TABLE: &str = "__netabase_kad_provided";
 pub const KAD_META_TABLE: &str = "__netabase_kad_meta";
 
 const META_LOCAL_PEER: &[u8] = b"local_peer";
-
-/// Deadlines further ahead than this are stored as this far ahead (an `Instant` cannot
-/// hold every wall-clock time a peer could send).
-const MAX_AHEAD: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// What can go wrong in the record store.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum KadError {
-    /// A limit of [`MemoryStoreConfig`] refused the write; nothing was written.
-    Limit(store::Error),
-    /// The store failed, or stored bytes are corrupt ([`NetabaseError::Corrupt`]).
-    Store(NetabaseError),
-}
-
-impl fmt::Display for KadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KadError::Limit(e) => write!(f, "record store limit: {e}"),
-            KadError::Store(e) => write!(f, "record store: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for KadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            KadError::Limit(e) => Some(e),
-            KadError::Store(e) => Some(e),
-        }
-    }
-}
-
-impl From<NetabaseError> for KadError {
-    fn from(e: NetabaseError) -> Self {
-        KadError::Store(e)
-    }
-}
-
-impl From<BackendError> for KadError {
-    fn from(e: BackendError) -> Self {
-        KadError::Store(NetabaseError::Backend(e))
-    }
-}
-
-impl From<store::Error> for KadError {
-    fn from(e: store::Error) -> Self {
-        KadError::Limit(e)
-    }
-}
-
-/// Result type of the record store.
-pub type KadResult<T> = std::result::Result<T, KadError>;
-
-fn corrupt(table: &'static str, key: &[u8], reason: impl fmt::Display) -> KadError {
-    KadError::Store(NetabaseError::Corrupt {
-        table,
-        key: key.to_vec(),
-        reason: reason.to_string(),
-    })
-}
-
-/// One reading of both clocks, to map deadlines between them.
-#[derive(Clone, Copy, Debug)]
-struct Clock {
-    instant: Instant,
-    wall: Duration,
-}
-
-impl Clock {
-    fn now() -> Self {
-        Clock {
-            instant: Instant::now(),
-            // A clock before 1970 reads as 1970: deadlines stay ordered and finite.
-            wall: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default(),
-        }
-    }
-
-    fn wall_nanos(self) -> u64 {
-        u64::try_from(self.wall.as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// The wall-clock time of `deadline`, in nanoseconds since the Unix epoch.
-    fn to_wall(self, deadline: Instant) -> u64 {
-        let wall = if deadline >= self.instant {
-            self.wall
-                .saturating_add((deadline - self.instant).min(MAX_AHEAD))
-        } else {
-            self.wall.saturating_sub(self.instant - deadline)
-        };
-        u64::try_from(wall.as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn expired(self, wall_nanos: u64) -> bool {
-        wall_nanos <= self.wall_nanos()
-    }
-
-    /// The `Instant` of a wall-clock deadline that has not passed.
-    fn to_instant(self, wall_nanos: u64) -> Instant {
-        let ahead = Duration::from_nanos(wall_nanos.saturating_sub(self.wall_nanos()));
-        self.instant
-            .checked_add(ahead.min(MAX_AHEAD))
-            .unwrap_or(self.instant)
-    }
-
-    fn live(self, expires: Option<u64>) -> bool {
-        expires.is_none_or(|e| !self.expired(e))
-    }
-}
-
-fn peer_from(bytes: &[u8]) -> Result<PeerId, String> {
-    PeerId::from_bytes(bytes).map_err(|e| format!("bad peer id: {e}"))
-}
-
-fn record_to_stored(record: &Record, clock: Clock) -> StoredRecord {
-    StoredRecord {
-        value: record.value.clone(),
-        publisher: record.publisher.map(|p| p.to_bytes()),
-        expires: record.expires.map(|e| clock.to_wall(e)),
-    }
-}
-
-fn stored_to_record(key: &[u8], s: StoredRecord, clock: Clock) -> Result<Record, String> {
-    Ok(Record {
-        key: RecordKey::new(&key),
-        value: s.value,
-        publisher: s.publisher.as_deref().map(peer_from).transpose()?,
-        expires: s.expires.map(|e| clock.to_instant(e)),
-    })
-}
-
-fn provider_to_stored(p: &ProviderRecord, clock: Clock) -> StoredProvider {
-    StoredProvider {
-        provider: p.provider.to_bytes(),
-        expires: p.expires.map(|e| clock.to_wall(e)),
-        addresses: p.addresses.iter().map(|a| a.to_vec()).collect(),
-    }
-}
-
-fn stored_to_provider(
-    key: &[u8],
-    s: &StoredProvider,
-    clock: Clock,
-) -> Result<ProviderRecord, String> {
-    let addresses = s
-        .addresses
-        .iter()
-        .map(|a| Multiaddr::try_from(a.clone()).map_err(|e| format!("bad multiaddr: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ProviderRecord {
-        key: RecordKey::new(&key),
-        provider: peer_from(&s.provider)?,
-        expires: s.expires.map(|e| clock.to_instant(e)),
-        addresses,
-    })
-}
-
-fn decode_providers_at(key: &[u8], bytes: &[u8]) -> KadResult<Vec<StoredProvider>> {
-    format::decode_providers(bytes).map_err(|e| corrupt(PROVIDERS_TABLE, key, e))
-}
-
-fn encode_err(e: FormatError) -> KadError {
-    KadError::Store(NetabaseError::Config {
-        message: format!("record cannot be stored: {e}"),
-    })
-}
-
-fn len_usize(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// Writes the provider list of `key` (removing the key when the list is empty).
-fn write_providers<T: WriteTable>(
-    table: &mut T,
-    key: &[u8],
-    list: &[StoredProvider],
-) -> KadResult<()> {
-    if list.is_empty() {
-        table.remove(key)?;
-    } else {
-        table.insert(key, &format::encode_providers(list).map_err(encode_err)?)?;
-    }
-    Ok(())
-}
-
-/// Whether writing `key` would add an entry to a table already holding `max`.
-fn is_new_beyond<T: ReadTable>(table: &T, key: &[u8], max: usize) -> KadResult<bool> {
-    Ok(table.get(key)?.is_none() && len_usize(table.len()?) >= max)
-}
-
-/// Removes the expired records; returns how many went.
-fn purge_records<W: WriteTransaction>(backend: &W, clock: Clock) -> KadResult<usize> {
-    let mut records = backend.open_table(RECORDS_TABLE)?;
-    let mut expired = Vec::new();
-    for entry in records.range(Bound::Unbounded, Bound::Unbounded, Direction::Forward)? {
-        let (key, value) = entry?;
-        let r = format::decode_record(value.as_ref())
-            .map_err(|e| corrupt(RECORDS_TABLE, key.as_ref(), e))?;
-        if !clock.live(r.expires) {
-            expired.push(key.as_ref().to_vec());
-        }
-    }
-    for key in &expired {
-        records.remove(key)?;
-    }
-    Ok(expired.len())
-}
 
 /// A Kademlia record store in a [`Store`]: see the [module documentation](self).
 pub struct KadStore<D, B> {
@@ -662,113 +457,5 @@ impl<D: NetabaseDefinitionTrait, B: Backend> KadStore<D, B> {
             provided.remove(key)?;
         }
         Ok(())
-    }
-}
-
-impl<D: NetabaseDefinitionTrait, B: Backend> RecordStore for KadStore<D, B> {
-    type RecordsIter<'a>
-        = std::vec::IntoIter<Cow<'a, Record>>
-    where
-        Self: 'a;
-    type ProvidedIter<'a>
-        = std::vec::IntoIter<Cow<'a, ProviderRecord>>
-    where
-        Self: 'a;
-
-    fn get(&self, k: &RecordKey) -> Option<Cow<'_, Record>> {
-        match self.try_get(k) {
-            Ok(r) => r.map(Cow::Owned),
-            Err(e) => {
-                self.note(e);
-                None
-            }
-        }
-    }
-
-    fn put(&mut self, r: Record) -> store::Result<()> {
-        self.limit_or(self.try_put(&r), store::Error::MaxRecords)
-    }
-
-    fn remove(&mut self, k: &RecordKey) {
-        if let Err(e) = self.try_remove(k) {
-            self.note(e);
-        }
-    }
-
-    fn records(&self) -> Self::RecordsIter<'_> {
-        let mut out = Vec::new();
-        let walked = self.visit_records(|r| {
-            match r {
-                Ok(r) => out.push(Cow::Owned(r)),
-                Err(e) => self.note(e),
-            }
-            Ok(())
-        });
-        if let Err(e) = walked {
-            self.note(e);
-        }
-        out.into_iter()
-    }
-
-    fn add_provider(&mut self, record: ProviderRecord) -> store::Result<()> {
-        self.limit_or(
-            self.try_add_provider(&record),
-            store::Error::MaxProvidedKeys,
-        )
-    }
-
-    fn providers(&self, key: &RecordKey) -> Vec<ProviderRecord> {
-        self.try_providers(key).unwrap_or_else(|e| {
-            self.note(e);
-            Vec::new()
-        })
-    }
-
-    fn provided(&self) -> Self::ProvidedIter<'_> {
-        self.try_provided()
-            .unwrap_or_else(|e| {
-                self.note(e);
-                Vec::new()
-            })
-            .into_iter()
-            .map(Cow::Owned)
-            .collect::<Vec<_>>()
-            .into_iter()
-    }
-
-    fn remove_provider(&mut self, k: &RecordKey, p: &PeerId) {
-        if let Err(e) = self.try_remove_provider(k, p) {
-            self.note(e);
-        }
-    }
-}
-
-impl<D, B> fmt::Debug for KadStore<D, B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KadStore")
-            .field("local", &self.local)
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadlines_map_between_clocks() {
-        let clock = Clock::now();
-        let later = clock.instant + Duration::from_secs(3600);
-        let wall = clock.to_wall(later);
-        assert_eq!(wall, clock.wall_nanos() + 3_600_000_000_000);
-        assert!(!clock.expired(wall));
-        assert_eq!(clock.to_instant(wall), later);
-        // An absurd deadline from the network is clamped, not a panic.
-        assert_eq!(clock.to_instant(u64::MAX), clock.instant + MAX_AHEAD);
-        assert!(clock.expired(clock.wall_nanos()));
-        if let Some(earlier) = clock.instant.checked_sub(Duration::from_secs(1)) {
-            assert!(clock.expired(clock.to_wall(earlier)));
-        }
     }
 }

@@ -61,8 +61,18 @@
 use core::fmt;
 
 mod arg;
+pub(crate) mod entries;
 mod impls;
+mod unstable;
 pub use arg::{KeyArg, KeyRange};
+// Helpers public only for this workspace's fuzz targets and benchmarks (feature `internals`,
+// not covered by semver).
+#[cfg(all(test, not(feature = "internals")))]
+pub(crate) use unstable::archived_key_bytes;
+#[cfg(not(feature = "internals"))]
+pub(crate) use unstable::push_prefix_successor;
+#[cfg(feature = "internals")]
+pub use unstable::{archived_key_bytes, push_prefix_successor};
 
 /// A type usable as a primary or secondary key.
 ///
@@ -176,15 +186,6 @@ pub fn key_bytes<K: Key>(k: &K) -> Vec<u8> {
     out
 }
 
-/// Returns the encoding of an archived key as a new vector: the same bytes as
-/// [`key_bytes`] of the value it archives.
-#[inline]
-pub fn archived_key_bytes<K: Key>(archived: &K::Archived) -> Vec<u8> {
-    let mut out = Vec::new();
-    K::encode_archived_key(archived, &mut out);
-    out
-}
-
 /// Decodes a key that must span all of `bytes`.
 ///
 /// Fails with [`KeyDecodeError::TrailingBytes`] if bytes are left over.
@@ -237,18 +238,6 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let byte = succ.last_mut()?;
     *byte += 1; // cannot overflow: *byte != 0xFF
     Some(succ)
-}
-
-/// Appends to `buf` the [`prefix_successor`] of `buf[start..]`, without allocating a new
-/// vector. Returns the successor's start, or `None` (appending nothing) if there is none.
-pub fn push_prefix_successor(buf: &mut Vec<u8>, start: usize) -> Option<usize> {
-    let prefix = buf.get(start..)?;
-    let last = prefix.iter().rposition(|&b| b != 0xFF)?;
-    let at = buf.len();
-    buf.extend_from_within(start..=start + last);
-    let byte = buf.last_mut()?;
-    *byte += 1; // cannot overflow: it was not 0xFF
-    Some(at)
 }
 
 /// A key type generated as a newtype around another key (`UserPrimaryKey(u64)`,

@@ -46,7 +46,13 @@ mod impls;
 mod text;
 mod version;
 
-pub use text::{LayoutNode, ParseLayoutError, diff_layouts, layout_text, parse_layout};
+pub use text::layout_text;
+// The layout parser and differ behind the schema-mismatch messages: public only for this
+// workspace's tests (feature `internals`, not covered by semver).
+#[cfg(feature = "internals")]
+pub use text::{LayoutNode, ParseLayoutError, diff_layouts, parse_layout};
+#[cfg(not(feature = "internals"))]
+pub(crate) use text::{LayoutNode, diff_layouts, parse_layout};
 pub use version::{
     MigrationError, ModelVersion, convert_from, convert_try_from, read_version_exact,
 };
