@@ -260,22 +260,6 @@ fn run<B: Backend>(db: &Db<B>, ops: &[Op]) {
     check_reader(db, &committed, true);
 }
 
-/// `get` of the records numbered `ids`, and `len`, against the model.
-fn check_gets<T: netabase_store::backend::ReadTable>(
-    tree: &netabase_store::Tree<'_, Item, T>,
-    records: &Records,
-    ids: &[u8],
-) {
-    for &id in ids {
-        let got = tree
-            .get(ItemPrimaryKey(pk(id)))
-            .expect("get")
-            .map(|r| r.deserialize().expect("deserialize"));
-        assert_eq!(got.as_ref(), records.get(&id), "get {id}");
-    }
-    assert_eq!(tree.len().expect("len"), records.len() as u64, "len");
-}
-
 /// A fresh read transaction sees exactly the committed records in its raw tables and in
 /// `len`; with `lookups`, also in every typed read of the universe.
 fn check_reader<B: Backend>(db: &Db<B>, committed: &Records, lookups: bool) {

@@ -389,18 +389,27 @@ pub fn check_lookups<T: ReadTable>(tree: &netabase_store::Tree<'_, Item, T>, rec
         let n = tree.count_by_secondary_key(&key).expect("count");
         assert_eq!(n, want.len() as u64, "count {key:?}");
     }
-    for id in 0..IDS {
-        let got = tree
-            .get(ItemPrimaryKey(pk(id)))
-            .expect("get")
-            .map(|r| r.deserialize().expect("deserialize"));
-        assert_eq!(got.as_ref(), records.get(&id), "get {id}");
-    }
-    assert_eq!(tree.len().expect("len"), records.len() as u64);
+    check_gets(tree, records, &(0..IDS).collect::<Vec<u8>>());
     let all: Vec<Item> = tree
         .iter()
         .expect("iter")
         .map(|r| r.expect("iter item").deserialize().expect("deserialize"))
         .collect();
     assert_eq!(all, cloned(holders(records, |_| true)));
+}
+
+/// `get` of the records numbered `ids`, and `len`, against the model.
+pub fn check_gets<T: ReadTable>(
+    tree: &netabase_store::Tree<'_, Item, T>,
+    records: &Records,
+    ids: &[u8],
+) {
+    for &id in ids {
+        let got = tree
+            .get(ItemPrimaryKey(pk(id)))
+            .expect("get")
+            .map(|r| r.deserialize().expect("deserialize"));
+        assert_eq!(got.as_ref(), records.get(&id), "get {id}");
+    }
+    assert_eq!(tree.len().expect("len"), records.len() as u64, "len");
 }
